@@ -1,1 +1,239 @@
-//! apiserver (being written)
+//! The Kubernetes API server of ferrokube: the REST API that kubectl, client-go, kube-rs and
+//! the official Python client speak, served over HTTPS from a watch cache in front of the
+//! revisioned store.
+//!
+//! Layout: `server` (TLS, routing) → `handlers` (HTTP ↔ generic operations) → `store` (the
+//! generic store) → `registry` (one strategy per resource) and `cache` (the watch cache fed by
+//! one storage watch). `discovery` and `openapi` are derived from the registry.
+//!
+//! This crate is the only one that touches `storage`. It must never name a resource outside
+//! `registry/` (and the resource hooks it registers), and never call another component:
+//! components are API clients.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::RwLock;
+use storage::Backend;
+
+pub mod admission;
+pub mod bootstrap;
+pub mod cache;
+pub mod codec;
+pub mod discovery;
+pub mod handlers;
+pub mod hooks;
+pub mod negotiate;
+pub mod openapi;
+pub mod patch;
+pub mod registry;
+pub mod request;
+pub mod response;
+pub mod server;
+pub mod store;
+pub mod subresources;
+
+use cache::Caches;
+use registry::{Registry, Resource};
+use store::Hooks;
+
+/// The Kubernetes version ferrokube serves.
+pub const KUBE_VERSION: (&str, &str, &str) = ("1", "32", "v1.32.0");
+
+/// An IPv4 CIDR.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cidr {
+    /// Network address.
+    pub base: Ipv4Addr,
+    /// Prefix length.
+    pub prefix: u8,
+}
+
+impl Cidr {
+    /// Parses `a.b.c.d/n`.
+    pub fn parse(s: &str) -> Result<Cidr, String> {
+        let (a, p) = s.split_once('/').ok_or_else(|| format!("{s:?} is not a CIDR (a.b.c.d/n)"))?;
+        let base: Ipv4Addr = a.parse().map_err(|_| format!("{s:?}: invalid IPv4 address"))?;
+        let prefix: u8 = p.parse().map_err(|_| format!("{s:?}: invalid prefix length"))?;
+        if !(8..=30).contains(&prefix) {
+            return Err(format!("{s:?}: prefix length must be between 8 and 30"));
+        }
+        let mask = u32::MAX << (32 - prefix);
+        Ok(Cidr { base: Ipv4Addr::from(u32::from(base) & mask), prefix })
+    }
+    /// Number of addresses.
+    pub fn size(&self) -> u32 {
+        1u32 << (32 - self.prefix)
+    }
+    /// The n-th address.
+    pub fn nth(&self, n: u32) -> Ipv4Addr {
+        Ipv4Addr::from(u32::from(self.base) + n)
+    }
+    /// Whether it contains an address.
+    pub fn contains(&self, ip: Ipv4Addr) -> bool {
+        let mask = u32::MAX << (32 - self.prefix);
+        u32::from(ip) & mask == u32::from(self.base)
+    }
+}
+
+impl std::fmt::Display for Cidr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.base, self.prefix)
+    }
+}
+
+/// Apiserver settings.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Address to listen on.
+    pub bind_address: IpAddr,
+    /// HTTPS port (0 = any free port).
+    pub secure_port: u16,
+    /// Service ClusterIP range.
+    pub service_cidr: Cidr,
+    /// NodePort range (inclusive).
+    pub node_port_range: (u16, u16),
+    /// Serving certificate (PEM).
+    pub serving_cert: String,
+    /// Serving key (PEM).
+    pub serving_key: String,
+    /// CA that signs client certificates (PEM).
+    pub client_ca: String,
+    /// ferrokube's own version (for `/version`).
+    pub version: String,
+    /// How often storage history is compacted (upstream: 5 minutes).
+    pub compaction_interval: Duration,
+}
+
+impl Config {
+    /// The address clients are told to use.
+    pub fn advertise_ip(&self) -> IpAddr {
+        if self.bind_address.is_unspecified() { IpAddr::V4(Ipv4Addr::LOCALHOST) } else { self.bind_address }
+    }
+}
+
+/// The running API: registry, storage, caches and settings.
+pub struct Api {
+    /// All served resources.
+    pub registry: Arc<RwLock<Registry>>,
+    /// The store.
+    pub storage: Arc<dyn Backend>,
+    /// The watch caches.
+    pub caches: Arc<Caches>,
+    /// Settings.
+    pub config: Config,
+    /// The port actually bound.
+    pub port: std::sync::atomic::AtomicU16,
+    hooks: HashMap<(String, String), Arc<dyn Hooks>>,
+    openapi: openapi::Documents,
+}
+
+impl Api {
+    /// Looks up a served resource.
+    pub fn resource(&self, group: &str, version: &str, plural: &str) -> Option<Arc<Resource>> {
+        self.registry.read().get(group, version, plural).cloned()
+    }
+
+    /// The hooks of a resource, if any.
+    pub fn hooks(&self, res: &Resource) -> Option<Arc<dyn Hooks>> {
+        self.hooks.get(&(res.info.group.clone(), res.info.plural.clone())).cloned()
+    }
+
+    /// `host:port` of the API for clients.
+    pub fn advertise(&self) -> String {
+        SocketAddr::new(self.config.advertise_ip(), self.port.load(std::sync::atomic::Ordering::Relaxed)).to_string()
+    }
+
+    /// The `/version` document.
+    pub fn version_info(&self) -> serde_json::Value {
+        let (major, minor, git) = KUBE_VERSION;
+        serde_json::json!({
+            "major": major,
+            "minor": minor,
+            "gitVersion": format!("{git}+ferrokube.{}", self.config.version),
+            "gitCommit": "",
+            "gitTreeState": "clean",
+            "buildDate": "1970-01-01T00:00:00Z",
+            "goVersion": "rust",
+            "compiler": "rustc",
+            "platform": format!("{}/{}", std::env::consts::OS, match std::env::consts::ARCH { "x86_64" => "amd64", "aarch64" => "arm64", a => a }),
+        })
+    }
+}
+
+impl std::fmt::Debug for Api {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Api").finish_non_exhaustive()
+    }
+}
+
+/// Errors starting the apiserver.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Storage failed.
+    #[error("storage: {0}")]
+    Storage(#[from] storage::Error),
+    /// TLS configuration failed.
+    #[error("{0}")]
+    Tls(#[from] server::TlsError),
+    /// The listener could not be bound.
+    #[error("listening on {addr}: {source}")]
+    Listen {
+        /// Address.
+        addr: SocketAddr,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Creating the built-in objects failed.
+    #[error("bootstrap: {0}")]
+    Bootstrap(apimachinery::ApiError),
+}
+
+/// A running apiserver.
+pub struct Server {
+    /// The API.
+    pub api: Arc<Api>,
+    /// The bound address.
+    pub local_addr: SocketAddr,
+}
+
+/// Starts the apiserver: loads the caches from storage, creates built-in objects, listens.
+pub async fn start(config: Config, store: Arc<dyn Backend>) -> Result<Server, StartError> {
+    let tls = Arc::new(server::tls_config(&config.serving_cert, &config.serving_key, &config.client_ca)?);
+    let registry = Arc::new(RwLock::new(Registry::builtin()));
+    let caches = Caches::start(store.clone(), registry.clone()).await?;
+    let addr = SocketAddr::new(config.bind_address, config.secure_port);
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| StartError::Listen { addr, source })?;
+    let local_addr = listener.local_addr().map_err(|source| StartError::Listen { addr, source })?;
+    let api = Arc::new(Api {
+        registry,
+        storage: store,
+        caches,
+        port: std::sync::atomic::AtomicU16::new(local_addr.port()),
+        hooks: hooks::builtin(&config),
+        openapi: openapi::Documents::default(),
+        config,
+    });
+    bootstrap::run(&api).await.map_err(StartError::Bootstrap)?;
+    tokio::spawn(server::serve(api.clone(), listener, tls));
+    tokio::spawn(compaction(api.clone()));
+    Ok(Server { api, local_addr })
+}
+
+/// Compacts storage history periodically, keeping one interval of history (upstream compacts
+/// etcd to the revision seen one interval ago).
+async fn compaction(api: Arc<Api>) {
+    let mut previous: Option<i64> = None;
+    loop {
+        tokio::time::sleep(api.config.compaction_interval).await;
+        if let Some(rev) = previous {
+            if let Err(e) = api.storage.compact(rev).await {
+                tracing::warn!(error = %e, "compaction failed");
+            }
+        }
+        previous = api.storage.current_revision().await.ok();
+    }
+}

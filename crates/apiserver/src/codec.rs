@@ -1,0 +1,115 @@
+//! Bytes in and out: request bodies (JSON, YAML) to JSON values, and stored objects to the JSON
+//! the API serves.
+//!
+//! Stored objects never carry `metadata.resourceVersion` (the store's mod revision is the truth);
+//! [`with_resource_version`] splices it into the serialized JSON without re-encoding, which keeps
+//! the watch cache and write responses at one serialization per write.
+
+use apimachinery::ApiError;
+use bytes::Bytes;
+use serde_json::Value;
+
+/// Media types the API reads request bodies in.
+pub const BODY_TYPES: &[&str] = &["application/json", "application/yaml"];
+
+/// Largest accepted request body, as upstream (3 MiB).
+pub const MAX_BODY: usize = 3 * 1024 * 1024;
+
+/// Decodes a request body (JSON or YAML, chosen by Content-Type) into a JSON value.
+pub fn decode_body(content_type: Option<&str>, body: &[u8]) -> Result<Value, ApiError> {
+    let mt = content_type.map(|c| c.split(';').next().unwrap_or("").trim().to_ascii_lowercase()).unwrap_or_default();
+    match mt.as_str() {
+        "" | "application/json" | "*/*" => decode_json(body),
+        "application/yaml" | "application/x-yaml" | "text/yaml" => decode_yaml(body),
+        _ => Err(ApiError::unsupported_media_type(&mt, BODY_TYPES)),
+    }
+}
+
+/// Decodes JSON, mapping syntax errors to 400.
+pub fn decode_json(body: &[u8]) -> Result<Value, ApiError> {
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("error decoding request body as JSON: {e}")))
+}
+
+/// Decodes YAML (YAML 1.1 scalars as Kubernetes' YAML reader), mapping errors to 400.
+pub fn decode_yaml(body: &[u8]) -> Result<Value, ApiError> {
+    let text = std::str::from_utf8(body).map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?;
+    serde_saphyr::from_str::<Value>(text)
+        .map_err(|e| ApiError::bad_request(format!("error converting YAML to JSON: {e}")))
+}
+
+/// Encodes a JSON value as YAML.
+pub fn to_yaml(v: &Value) -> Vec<u8> {
+    serde_saphyr::to_string(v).map(String::into_bytes).unwrap_or_default()
+}
+
+/// Returns `json` (a serialized object whose top-level keys start with `apiVersion`, `kind`,
+/// `metadata`) with `metadata.resourceVersion` set to `rv`. Falls back to decoding and
+/// re-encoding when the layout is not the expected one.
+pub fn with_resource_version(json: &[u8], rv: i64) -> Bytes {
+    const NEEDLE: &[u8] = b"\"metadata\":{";
+    if let Some(pos) = find(json, NEEDLE).filter(|_| json.starts_with(b"{\"apiVersion\":\"")) {
+        let insert_at = pos + NEEDLE.len();
+        let rv_field = format!("\"resourceVersion\":\"{rv}\"");
+        let mut out = Vec::with_capacity(json.len() + rv_field.len() + 1);
+        out.extend_from_slice(&json[..insert_at]);
+        out.extend_from_slice(rv_field.as_bytes());
+        if json.get(insert_at) != Some(&b'}') {
+            out.push(b',');
+        }
+        out.extend_from_slice(&json[insert_at..]);
+        return Bytes::from(out);
+    }
+    match serde_json::from_slice::<Value>(json) {
+        Ok(mut v) => {
+            if let Some(m) = v.get_mut("metadata").and_then(Value::as_object_mut) {
+                m.insert("resourceVersion".into(), Value::String(rv.to_string()));
+            }
+            Bytes::from(serde_json::to_vec(&v).unwrap_or_default())
+        }
+        Err(_) => Bytes::copy_from_slice(json),
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Reads `apiVersion` and `kind` of a JSON value.
+pub fn type_meta(v: &Value) -> (Option<&str>, Option<&str>) {
+    (v.get("apiVersion").and_then(Value::as_str), v.get("kind").and_then(Value::as_str))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splices_resource_version() {
+        let j = br#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"},"data":{"metadata":{"x":"y"}}}"#;
+        let out = with_resource_version(j, 42);
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["metadata"]["resourceVersion"], "42");
+        assert_eq!(v["metadata"]["name"], "a");
+        assert_eq!(v["data"]["metadata"]["x"], "y");
+        assert!(v["data"]["metadata"].get("resourceVersion").is_none());
+
+        let empty = br#"{"apiVersion":"v1","kind":"X","metadata":{}}"#;
+        let v: Value = serde_json::from_slice(&with_resource_version(empty, 7)).unwrap();
+        assert_eq!(v["metadata"]["resourceVersion"], "7");
+
+        // unexpected layout: decoded and re-encoded
+        let odd = br#"{"kind":"X","metadata":{"name":"b"},"apiVersion":"v1"}"#;
+        let v: Value = serde_json::from_slice(&with_resource_version(odd, 9)).unwrap();
+        assert_eq!(v["metadata"]["resourceVersion"], "9");
+    }
+
+    #[test]
+    fn bodies() {
+        assert_eq!(decode_body(Some("application/json"), br#"{"a":1}"#).unwrap()["a"], 1);
+        assert_eq!(decode_body(Some("application/yaml"), b"a: 1\nb: [x]\n").unwrap()["b"][0], "x");
+        assert_eq!(decode_body(Some("application/json"), b"{nope").unwrap_err().code, 400);
+        assert_eq!(decode_body(Some("application/yaml"), b"a: [1\nb: }").unwrap_err().code, 400);
+        assert_eq!(decode_body(Some("application/vnd.kubernetes.protobuf"), b"x").unwrap_err().code, 415);
+    }
+}

@@ -1,0 +1,31 @@
+//! `apiextensions.k8s.io/v1`: customresourcedefinitions (their custom resources are served by
+//! the custom-resource registry).
+
+use apimachinery::ResourceInfo;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1 as api;
+
+use super::{Registry, Resource, Strategy, parts};
+
+parts!(spec, status: api::CustomResourceDefinition);
+
+/// customresourcedefinitions
+pub struct CustomResourceDefinitions;
+impl Strategy for CustomResourceDefinitions {
+    type K = api::CustomResourceDefinition;
+    fn info(&self) -> ResourceInfo {
+        ResourceInfo::new("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", false)
+            .short(&["crd", "crds"])
+            .categories(&["api-extensions"])
+    }
+    fn storage_segment(&self) -> String {
+        "apiextensions.k8s.io/customresourcedefinitions".into()
+    }
+    fn tracks_generation(&self) -> bool {
+        true
+    }
+}
+
+/// Registers apiextensions.k8s.io/v1.
+pub fn register(r: &mut Registry) {
+    r.add(Resource::new(CustomResourceDefinitions));
+}

@@ -1,0 +1,44 @@
+//! `batch/v1`: jobs and cronjobs.
+
+use apimachinery::ResourceInfo;
+use k8s_openapi::api::batch::v1 as api;
+
+use super::{Registry, Resource, Strategy, parts};
+
+parts!(spec, status: api::Job, api::CronJob);
+
+/// jobs
+pub struct Jobs;
+impl Strategy for Jobs {
+    type K = api::Job;
+    fn info(&self) -> ResourceInfo {
+        ResourceInfo::new("batch", "v1", "Job", "jobs", true).categories(&["all"])
+    }
+    fn tracks_generation(&self) -> bool {
+        true
+    }
+    fn field_labels(&self) -> &'static [&'static str] {
+        &["status.successful"]
+    }
+    fn field_values(&self, j: &api::Job) -> Vec<String> {
+        vec![j.status.as_ref().and_then(|s| s.succeeded).unwrap_or(0).to_string()]
+    }
+}
+
+/// cronjobs
+pub struct CronJobs;
+impl Strategy for CronJobs {
+    type K = api::CronJob;
+    fn info(&self) -> ResourceInfo {
+        ResourceInfo::new("batch", "v1", "CronJob", "cronjobs", true).short(&["cj"]).categories(&["all"])
+    }
+    fn tracks_generation(&self) -> bool {
+        true
+    }
+}
+
+/// Registers batch/v1.
+pub fn register(r: &mut Registry) {
+    r.add(Resource::new(Jobs));
+    r.add(Resource::new(CronJobs));
+}

@@ -1,0 +1,29 @@
+//! `certificates.k8s.io/v1`: certificatesigningrequests.
+
+use apimachinery::ResourceInfo;
+use k8s_openapi::api::certificates::v1 as api;
+
+use super::{Registry, Resource, Strategy, parts};
+
+parts!(spec, status: api::CertificateSigningRequest);
+
+/// certificatesigningrequests
+pub struct CertificateSigningRequests;
+impl Strategy for CertificateSigningRequests {
+    type K = api::CertificateSigningRequest;
+    fn info(&self) -> ResourceInfo {
+        ResourceInfo::new("certificates.k8s.io", "v1", "CertificateSigningRequest", "certificatesigningrequests", false)
+            .short(&["csr"])
+    }
+    fn field_labels(&self) -> &'static [&'static str] {
+        &["spec.signerName"]
+    }
+    fn field_values(&self, c: &api::CertificateSigningRequest) -> Vec<String> {
+        vec![c.spec.signer_name.clone()]
+    }
+}
+
+/// Registers certificates.k8s.io/v1.
+pub fn register(r: &mut Registry) {
+    r.add(Resource::new(CertificateSigningRequests));
+}

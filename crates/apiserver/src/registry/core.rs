@@ -1,0 +1,327 @@
+//! The core group (`/api/v1`): pods, services, namespaces, nodes, config and storage objects.
+
+use apimachinery::ResourceInfo;
+use k8s_openapi::api::core::v1 as api;
+
+use super::{NameRule, Registry, Resource, Strategy, parts};
+
+parts!(spec, status: api::Pod, api::Service, api::Namespace, api::Node, api::PersistentVolume,
+    api::PersistentVolumeClaim, api::ReplicationController, api::ResourceQuota);
+parts!(spec: api::LimitRange);
+parts!(data: api::ConfigMap, api::Secret, api::ServiceAccount, api::Endpoints, api::Event, api::PodTemplate);
+
+fn core(kind: &str, plural: &str, namespaced: bool) -> ResourceInfo {
+    ResourceInfo::new("", "v1", kind, plural, namespaced)
+}
+
+/// pods
+pub struct Pods;
+impl Strategy for Pods {
+    type K = api::Pod;
+    fn info(&self) -> ResourceInfo {
+        core("Pod", "pods", true).short(&["po"]).categories(&["all"])
+    }
+    fn field_labels(&self) -> &'static [&'static str] {
+        &[
+            "spec.nodeName",
+            "spec.restartPolicy",
+            "spec.schedulerName",
+            "spec.serviceAccountName",
+            "spec.hostNetwork",
+            "status.phase",
+            "status.podIP",
+            "status.podIPs",
+            "status.nominatedNodeName",
+        ]
+    }
+    fn field_values(&self, p: &api::Pod) -> Vec<String> {
+        let spec = p.spec.as_ref();
+        let status = p.status.as_ref();
+        vec![
+            spec.and_then(|s| s.node_name.clone()).unwrap_or_default(),
+            spec.and_then(|s| s.restart_policy.clone()).unwrap_or_default(),
+            spec.and_then(|s| s.scheduler_name.clone()).unwrap_or_default(),
+            spec.and_then(|s| s.service_account_name.clone()).unwrap_or_default(),
+            spec.and_then(|s| s.host_network).unwrap_or(false).to_string(),
+            status.and_then(|s| s.phase.clone()).unwrap_or_default(),
+            status.and_then(|s| s.pod_ip.clone()).unwrap_or_default(),
+            status
+                .and_then(|s| s.pod_ips.as_ref())
+                .and_then(|ips| ips.first())
+                .map(|ip| ip.ip.clone())
+                .unwrap_or_default(),
+            status.and_then(|s| s.nominated_node_name.clone()).unwrap_or_default(),
+        ]
+    }
+}
+
+/// services
+pub struct Services;
+impl Strategy for Services {
+    type K = api::Service;
+    fn info(&self) -> ResourceInfo {
+        core("Service", "services", true).short(&["svc"]).categories(&["all"])
+    }
+    fn storage_segment(&self) -> String {
+        "services/specs".into()
+    }
+    fn name_rule(&self) -> NameRule {
+        NameRule::Dns1035
+    }
+    fn field_labels(&self) -> &'static [&'static str] {
+        &["spec.clusterIP", "spec.type"]
+    }
+    fn field_values(&self, s: &api::Service) -> Vec<String> {
+        let spec = s.spec.as_ref();
+        vec![
+            spec.and_then(|s| s.cluster_ip.clone()).unwrap_or_default(),
+            spec.and_then(|s| s.type_.clone()).unwrap_or_default(),
+        ]
+    }
+}
+
+/// namespaces
+pub struct Namespaces;
+impl Strategy for Namespaces {
+    type K = api::Namespace;
+    fn info(&self) -> ResourceInfo {
+        core("Namespace", "namespaces", false).short(&["ns"])
+    }
+    fn name_rule(&self) -> NameRule {
+        NameRule::Label
+    }
+    fn prepare_for_create(&self, ns: &mut api::Namespace) {
+        // status is system-owned; a new namespace is Active and finalized by the namespace controller
+        ns.status = Some(api::NamespaceStatus { phase: Some("Active".into()), ..Default::default() });
+        let spec = ns.spec.get_or_insert_with(Default::default);
+        let fins = spec.finalizers.get_or_insert_with(Vec::new);
+        if !fins.iter().any(|f| f == "kubernetes") {
+            fins.push("kubernetes".into());
+        }
+    }
+    fn prepare_for_update(&self, new: &mut api::Namespace, old: &api::Namespace) {
+        // spec.finalizers change only through the finalize subresource
+        new.spec = old.spec.clone();
+        new.status = old.status.clone();
+    }
+    fn field_labels(&self) -> &'static [&'static str] {
+        &["status.phase"]
+    }
+    fn field_values(&self, ns: &api::Namespace) -> Vec<String> {
+        vec![ns.status.as_ref().and_then(|s| s.phase.clone()).unwrap_or_default()]
+    }
+    fn blocks_deletion(&self, ns: &api::Namespace) -> bool {
+        ns.spec.as_ref().and_then(|s| s.finalizers.as_ref()).is_some_and(|f| !f.is_empty())
+    }
+}
+
+/// nodes
+pub struct Nodes;
+impl Strategy for Nodes {
+    type K = api::Node;
+    fn info(&self) -> ResourceInfo {
+        core("Node", "nodes", false).short(&["no"])
+    }
+    fn storage_segment(&self) -> String {
+        "minions".into()
+    }
+    fn prepare_for_create(&self, _n: &mut api::Node) {
+        // a node registers with its status (the kubelet's first report)
+    }
+    fn field_labels(&self) -> &'static [&'static str] {
+        &["spec.unschedulable"]
+    }
+    fn field_values(&self, n: &api::Node) -> Vec<String> {
+        vec![n.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false).to_string()]
+    }
+}
+
+/// configmaps
+pub struct ConfigMaps;
+impl Strategy for ConfigMaps {
+    type K = api::ConfigMap;
+    fn info(&self) -> ResourceInfo {
+        core("ConfigMap", "configmaps", true).short(&["cm"])
+    }
+}
+
+/// secrets
+pub struct Secrets;
+impl Strategy for Secrets {
+    type K = api::Secret;
+    fn info(&self) -> ResourceInfo {
+        core("Secret", "secrets", true)
+    }
+    fn field_labels(&self) -> &'static [&'static str] {
+        &["type"]
+    }
+    fn field_values(&self, s: &api::Secret) -> Vec<String> {
+        vec![s.type_.clone().unwrap_or_default()]
+    }
+}
+
+/// serviceaccounts
+pub struct ServiceAccounts;
+impl Strategy for ServiceAccounts {
+    type K = api::ServiceAccount;
+    fn info(&self) -> ResourceInfo {
+        core("ServiceAccount", "serviceaccounts", true).short(&["sa"])
+    }
+}
+
+/// endpoints
+pub struct Endpoints;
+impl Strategy for Endpoints {
+    type K = api::Endpoints;
+    fn info(&self) -> ResourceInfo {
+        let mut i = core("Endpoints", "endpoints", true).short(&["ep"]);
+        i.singular = "endpoints".into();
+        i
+    }
+    fn storage_segment(&self) -> String {
+        "services/endpoints".into()
+    }
+}
+
+/// events (core/v1)
+pub struct Events;
+impl Strategy for Events {
+    type K = api::Event;
+    fn info(&self) -> ResourceInfo {
+        core("Event", "events", true).short(&["ev"])
+    }
+    fn field_labels(&self) -> &'static [&'static str] {
+        &[
+            "involvedObject.kind",
+            "involvedObject.namespace",
+            "involvedObject.name",
+            "involvedObject.uid",
+            "involvedObject.apiVersion",
+            "involvedObject.resourceVersion",
+            "involvedObject.fieldPath",
+            "reason",
+            "reportingComponent",
+            "source",
+            "type",
+        ]
+    }
+    fn field_values(&self, e: &api::Event) -> Vec<String> {
+        let o = &e.involved_object;
+        let source = e
+            .reporting_component
+            .clone()
+            .filter(|s| !s.is_empty())
+            .or_else(|| e.source.as_ref().and_then(|s| s.component.clone()))
+            .unwrap_or_default();
+        vec![
+            o.kind.clone().unwrap_or_default(),
+            o.namespace.clone().unwrap_or_default(),
+            o.name.clone().unwrap_or_default(),
+            o.uid.clone().unwrap_or_default(),
+            o.api_version.clone().unwrap_or_default(),
+            o.resource_version.clone().unwrap_or_default(),
+            o.field_path.clone().unwrap_or_default(),
+            e.reason.clone().unwrap_or_default(),
+            e.reporting_component.clone().unwrap_or_default(),
+            source,
+            e.type_.clone().unwrap_or_default(),
+        ]
+    }
+}
+
+/// limitranges
+pub struct LimitRanges;
+impl Strategy for LimitRanges {
+    type K = api::LimitRange;
+    fn info(&self) -> ResourceInfo {
+        core("LimitRange", "limitranges", true).short(&["limits"])
+    }
+}
+
+/// resourcequotas
+pub struct ResourceQuotas;
+impl Strategy for ResourceQuotas {
+    type K = api::ResourceQuota;
+    fn info(&self) -> ResourceInfo {
+        core("ResourceQuota", "resourcequotas", true).short(&["quota"])
+    }
+}
+
+/// persistentvolumes
+pub struct PersistentVolumes;
+impl Strategy for PersistentVolumes {
+    type K = api::PersistentVolume;
+    fn info(&self) -> ResourceInfo {
+        core("PersistentVolume", "persistentvolumes", false).short(&["pv"])
+    }
+    fn field_labels(&self) -> &'static [&'static str] {
+        &["name"]
+    }
+    fn field_values(&self, pv: &api::PersistentVolume) -> Vec<String> {
+        vec![pv.metadata.name.clone().unwrap_or_default()]
+    }
+}
+
+/// persistentvolumeclaims
+pub struct PersistentVolumeClaims;
+impl Strategy for PersistentVolumeClaims {
+    type K = api::PersistentVolumeClaim;
+    fn info(&self) -> ResourceInfo {
+        core("PersistentVolumeClaim", "persistentvolumeclaims", true).short(&["pvc"])
+    }
+    fn field_labels(&self) -> &'static [&'static str] {
+        &["name"]
+    }
+    fn field_values(&self, pvc: &api::PersistentVolumeClaim) -> Vec<String> {
+        vec![pvc.metadata.name.clone().unwrap_or_default()]
+    }
+}
+
+/// replicationcontrollers
+pub struct ReplicationControllers;
+impl Strategy for ReplicationControllers {
+    type K = api::ReplicationController;
+    fn info(&self) -> ResourceInfo {
+        core("ReplicationController", "replicationcontrollers", true).short(&["rc"]).categories(&["all"])
+    }
+    fn storage_segment(&self) -> String {
+        "controllers".into()
+    }
+    fn tracks_generation(&self) -> bool {
+        true
+    }
+    fn field_labels(&self) -> &'static [&'static str] {
+        &["status.replicas"]
+    }
+    fn field_values(&self, rc: &api::ReplicationController) -> Vec<String> {
+        vec![rc.status.as_ref().map(|s| s.replicas).unwrap_or(0).to_string()]
+    }
+}
+
+/// podtemplates
+pub struct PodTemplates;
+impl Strategy for PodTemplates {
+    type K = api::PodTemplate;
+    fn info(&self) -> ResourceInfo {
+        core("PodTemplate", "podtemplates", true)
+    }
+}
+
+/// Registers the core group.
+pub fn register(r: &mut Registry) {
+    r.add(Resource::new(Pods));
+    r.add(Resource::new(Services));
+    r.add(Resource::new(Namespaces));
+    r.add(Resource::new(Nodes));
+    r.add(Resource::new(ConfigMaps));
+    r.add(Resource::new(Secrets));
+    r.add(Resource::new(ServiceAccounts));
+    r.add(Resource::new(Endpoints));
+    r.add(Resource::new(Events));
+    r.add(Resource::new(LimitRanges));
+    r.add(Resource::new(ResourceQuotas));
+    r.add(Resource::new(PersistentVolumes));
+    r.add(Resource::new(PersistentVolumeClaims));
+    r.add(Resource::new(ReplicationControllers));
+    r.add(Resource::new(PodTemplates));
+}

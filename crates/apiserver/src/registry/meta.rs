@@ -1,0 +1,1 @@
+//! Shared strategy helpers (metadata-level rules used by several resources).

@@ -1,0 +1,57 @@
+//! `networking.k8s.io/v1`: ingresses, ingressclasses, networkpolicies.
+
+use apimachinery::ResourceInfo;
+use k8s_openapi::api::networking::v1 as api;
+
+use super::{Registry, Resource, Strategy, parts};
+
+parts!(spec, status: api::Ingress);
+parts!(spec: api::IngressClass, api::NetworkPolicy);
+
+const GROUP: &str = "networking.k8s.io";
+
+/// ingresses
+pub struct Ingresses;
+impl Strategy for Ingresses {
+    type K = api::Ingress;
+    fn info(&self) -> ResourceInfo {
+        ResourceInfo::new(GROUP, "v1", "Ingress", "ingresses", true).short(&["ing"])
+    }
+    fn storage_segment(&self) -> String {
+        "ingress".into()
+    }
+    fn tracks_generation(&self) -> bool {
+        true
+    }
+}
+
+/// ingressclasses
+pub struct IngressClasses;
+impl Strategy for IngressClasses {
+    type K = api::IngressClass;
+    fn info(&self) -> ResourceInfo {
+        ResourceInfo::new(GROUP, "v1", "IngressClass", "ingressclasses", false)
+    }
+    fn tracks_generation(&self) -> bool {
+        true
+    }
+}
+
+/// networkpolicies
+pub struct NetworkPolicies;
+impl Strategy for NetworkPolicies {
+    type K = api::NetworkPolicy;
+    fn info(&self) -> ResourceInfo {
+        ResourceInfo::new(GROUP, "v1", "NetworkPolicy", "networkpolicies", true).short(&["netpol"])
+    }
+    fn tracks_generation(&self) -> bool {
+        true
+    }
+}
+
+/// Registers networking.k8s.io/v1.
+pub fn register(r: &mut Registry) {
+    r.add(Resource::new(IngressClasses));
+    r.add(Resource::new(Ingresses));
+    r.add(Resource::new(NetworkPolicies));
+}

@@ -1,0 +1,22 @@
+//! `node.k8s.io/v1`: runtimeclasses.
+
+use apimachinery::ResourceInfo;
+use k8s_openapi::api::node::v1 as api;
+
+use super::{Registry, Resource, Strategy, parts};
+
+parts!(data: api::RuntimeClass);
+
+/// runtimeclasses
+pub struct RuntimeClasses;
+impl Strategy for RuntimeClasses {
+    type K = api::RuntimeClass;
+    fn info(&self) -> ResourceInfo {
+        ResourceInfo::new("node.k8s.io", "v1", "RuntimeClass", "runtimeclasses", false)
+    }
+}
+
+/// Registers node.k8s.io/v1.
+pub fn register(r: &mut Registry) {
+    r.add(Resource::new(RuntimeClasses));
+}

@@ -1,0 +1,25 @@
+//! `policy/v1`: poddisruptionbudgets.
+
+use apimachinery::ResourceInfo;
+use k8s_openapi::api::policy::v1 as api;
+
+use super::{Registry, Resource, Strategy, parts};
+
+parts!(spec, status: api::PodDisruptionBudget);
+
+/// poddisruptionbudgets
+pub struct PodDisruptionBudgets;
+impl Strategy for PodDisruptionBudgets {
+    type K = api::PodDisruptionBudget;
+    fn info(&self) -> ResourceInfo {
+        ResourceInfo::new("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", true).short(&["pdb"])
+    }
+    fn tracks_generation(&self) -> bool {
+        true
+    }
+}
+
+/// Registers policy/v1.
+pub fn register(r: &mut Registry) {
+    r.add(Resource::new(PodDisruptionBudgets));
+}

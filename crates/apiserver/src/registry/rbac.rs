@@ -1,0 +1,39 @@
+//! `rbac.authorization.k8s.io/v1`: roles, rolebindings, clusterroles, clusterrolebindings.
+
+use apimachinery::ResourceInfo;
+use k8s_openapi::api::rbac::v1 as api;
+
+use super::{NameRule, Registry, Resource, Strategy, parts};
+
+parts!(data: api::Role, api::RoleBinding, api::ClusterRole, api::ClusterRoleBinding);
+
+const GROUP: &str = "rbac.authorization.k8s.io";
+
+macro_rules! rbac {
+    ($name:ident, $kind:ty, $k:literal, $plural:literal, $ns:literal) => {
+        #[doc = $plural]
+        pub struct $name;
+        impl Strategy for $name {
+            type K = $kind;
+            fn info(&self) -> ResourceInfo {
+                ResourceInfo::new(GROUP, "v1", $k, $plural, $ns)
+            }
+            fn name_rule(&self) -> NameRule {
+                NameRule::PathSegment
+            }
+        }
+    };
+}
+
+rbac!(Roles, api::Role, "Role", "roles", true);
+rbac!(RoleBindings, api::RoleBinding, "RoleBinding", "rolebindings", true);
+rbac!(ClusterRoles, api::ClusterRole, "ClusterRole", "clusterroles", false);
+rbac!(ClusterRoleBindings, api::ClusterRoleBinding, "ClusterRoleBinding", "clusterrolebindings", false);
+
+/// Registers RBAC.
+pub fn register(r: &mut Registry) {
+    r.add(Resource::new(ClusterRoleBindings));
+    r.add(Resource::new(ClusterRoles));
+    r.add(Resource::new(RoleBindings));
+    r.add(Resource::new(Roles));
+}

@@ -1,0 +1,22 @@
+//! `scheduling.k8s.io/v1`: priorityclasses.
+
+use apimachinery::ResourceInfo;
+use k8s_openapi::api::scheduling::v1 as api;
+
+use super::{Registry, Resource, Strategy, parts};
+
+parts!(data: api::PriorityClass);
+
+/// priorityclasses
+pub struct PriorityClasses;
+impl Strategy for PriorityClasses {
+    type K = api::PriorityClass;
+    fn info(&self) -> ResourceInfo {
+        ResourceInfo::new("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", false).short(&["pc"])
+    }
+}
+
+/// Registers scheduling.k8s.io/v1.
+pub fn register(r: &mut Registry) {
+    r.add(Resource::new(PriorityClasses));
+}
