@@ -28,6 +28,7 @@ pub mod hooks;
 pub mod negotiate;
 pub mod openapi;
 pub mod patch;
+pub mod printers;
 pub mod registry;
 pub mod request;
 pub mod response;

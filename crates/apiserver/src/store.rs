@@ -94,8 +94,13 @@ pub trait Hooks: Send + Sync {
 pub enum DeleteDecision {
     /// Delete now.
     Now,
-    /// Mark with deletionTimestamp and this grace period; the mutation is applied to the object.
-    Mark { grace_seconds: i64, mutate: fn(&mut dyn Object) },
+    /// Mark with deletionTimestamp and a grace period.
+    Mark {
+        /// Seconds until the object should be gone.
+        grace_seconds: i64,
+        /// A change applied to the marked object (a namespace's Terminating phase).
+        mutate: fn(&mut dyn Object),
+    },
     /// Refuse with this error.
     Refuse(ApiError),
 }

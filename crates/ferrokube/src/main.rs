@@ -1,1 +1,64 @@
-fn main() {}
+//! The `ferrokube` binary: parses the command line and wires the roles together. It holds no
+//! logic of its own: the apiserver, storage, PKI and controllers live in their crates.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+mod server;
+
+/// Kubernetes in one binary, secure by default.
+#[derive(Parser, Debug)]
+#[command(name = "ferrokube", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the control plane (and, unless --disable-agent, a node agent for this machine).
+    Server(ServerArgs),
+}
+
+/// Flags of `ferrokube server`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ServerArgs {
+    /// Where the cluster's state, certificates and kubeconfig live.
+    #[arg(long, default_value = "./ferrokube-data")]
+    pub data_dir: PathBuf,
+    /// Address the API listens on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind_address: IpAddr,
+    /// HTTPS port of the API (0 picks a free port).
+    #[arg(long, default_value_t = 6443)]
+    pub secure_port: u16,
+    /// Run no node agent in this process.
+    #[arg(long)]
+    pub disable_agent: bool,
+    /// ClusterIP range of services (the first address is the `kubernetes` service).
+    #[arg(long, default_value = "10.43.0.0/16")]
+    pub service_cluster_ip_range: String,
+    /// NodePort range of services.
+    #[arg(long, default_value = "30000-32767")]
+    pub service_node_port_range: String,
+    /// Seconds between compactions of storage history.
+    #[arg(long, default_value_t = 300)]
+    pub compaction_interval_seconds: u64,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("FERROKUBE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    match cli.command {
+        Command::Server(args) => rt.block_on(server::run(args)),
+    }
+}

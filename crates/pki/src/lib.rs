@@ -311,3 +311,106 @@ mod tests {
         assert!(read_pair(dir.path(), "missing").unwrap().is_none());
     }
 }
+
+/// The certificates of a cluster, kept in one directory (mode 0700):
+/// `ca.{crt,key}` (the cluster CA), `apiserver.{crt,key}` (serving certificate),
+/// `admin.{crt,key}` (the cluster administrator, `O=system:masters`) and one client pair per
+/// component identity.
+pub struct ClusterPki {
+    dir: std::path::PathBuf,
+    /// The CA.
+    pub ca: Ca,
+    /// The apiserver's serving certificate.
+    pub apiserver: CertKey,
+    /// The administrator's client certificate.
+    pub admin: CertKey,
+}
+
+impl std::fmt::Debug for ClusterPki {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClusterPki").field("dir", &self.dir).finish_non_exhaustive()
+    }
+}
+
+/// Renew a certificate that expires within this many seconds.
+const RENEW_BEFORE: i64 = 30 * 86400;
+
+fn still_good(pair: &CertKey, dns: &[String], ips: &[IpAddr]) -> bool {
+    let Some(info) = cert_info(&pair.cert_pem) else { return false };
+    if info.not_after - jiff::Timestamp::now().as_second() < RENEW_BEFORE {
+        return false;
+    }
+    dns.iter().all(|d| info.dns_names.contains(d)) && ips.iter().all(|i| info.ips.contains(i))
+}
+
+impl ClusterPki {
+    /// Loads the cluster's certificates from `dir`, creating what is missing: the CA on first
+    /// start, the serving certificate when missing, expiring or lacking one of the wanted SANs,
+    /// the admin certificate when missing or expiring.
+    pub fn load_or_create(dir: &Path, dns: &[String], ips: &[IpAddr]) -> Result<ClusterPki> {
+        fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(|e| io_err(dir, e))?;
+        let ca = match read_pair(dir, "ca")? {
+            Some(pair) => Ca::from_pem(pair)?,
+            None => {
+                let ca = Ca::generate(&format!("ferrokube-ca@{}", jiff::Timestamp::now().as_second()))?;
+                write_pair(dir, "ca", &ca.pair)?;
+                ca
+            }
+        };
+        let apiserver = match read_pair(dir, "apiserver")? {
+            Some(p) if still_good(&p, dns, ips) => p,
+            _ => {
+                let p = ca.issue_server("kube-apiserver", dns, ips)?;
+                write_pair(dir, "apiserver", &p)?;
+                p
+            }
+        };
+        let admin = Self::client_in(dir, &ca, "admin", "admin", &["system:masters".to_string()])?;
+        Ok(ClusterPki { dir: dir.to_path_buf(), ca, apiserver, admin })
+    }
+
+    fn client_in(dir: &Path, ca: &Ca, file: &str, user: &str, groups: &[String]) -> Result<CertKey> {
+        match read_pair(dir, file)? {
+            Some(p) if still_good(&p, &[], &[]) && cert_info(&p.cert_pem).is_some_and(|i| i.common_name == user && i.organizations == groups) => Ok(p),
+            _ => {
+                let p = ca.issue_client(user, groups, 365)?;
+                write_pair(dir, file, &p)?;
+                Ok(p)
+            }
+        }
+    }
+
+    /// The client certificate of a component identity (created on first use, kept in the
+    /// directory as `<file>.{crt,key}`).
+    pub fn client(&self, file: &str, user: &str, groups: &[String]) -> Result<CertKey> {
+        Self::client_in(&self.dir, &self.ca, file, user, groups)
+    }
+}
+
+#[cfg(test)]
+mod cluster_tests {
+    use super::*;
+
+    #[test]
+    fn created_once_then_reused_and_renewed_for_new_sans() {
+        let dir = tempfile::tempdir().unwrap();
+        let ips: Vec<IpAddr> = vec!["127.0.0.1".parse().unwrap()];
+        let dns = vec!["localhost".to_string()];
+        let a = ClusterPki::load_or_create(dir.path(), &dns, &ips).unwrap();
+        let b = ClusterPki::load_or_create(dir.path(), &dns, &ips).unwrap();
+        assert_eq!(a.ca.pair.cert_pem, b.ca.pair.cert_pem);
+        assert_eq!(a.apiserver.cert_pem, b.apiserver.cert_pem);
+        assert_eq!(a.admin.cert_pem, b.admin.cert_pem);
+        let admin = cert_info(&a.admin.cert_pem).unwrap();
+        assert_eq!(admin.organizations, vec!["system:masters".to_string()]);
+        // a new SAN forces a new serving certificate from the same CA
+        let more: Vec<IpAddr> = vec!["127.0.0.1".parse().unwrap(), "127.0.0.2".parse().unwrap()];
+        let c = ClusterPki::load_or_create(dir.path(), &dns, &more).unwrap();
+        assert_eq!(c.ca.pair.cert_pem, a.ca.pair.cert_pem);
+        assert_ne!(c.apiserver.cert_pem, a.apiserver.cert_pem);
+        assert!(cert_info(&c.apiserver.cert_pem).unwrap().ips.contains(&more[1]));
+        let mode = fs::metadata(dir.path()).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+    }
+}

@@ -15,6 +15,12 @@ const GROUP: &str = "admissionregistration.k8s.io";
 pub struct MutatingWebhookConfigurations;
 impl Strategy for MutatingWebhookConfigurations {
     type K = api::MutatingWebhookConfiguration;
+    fn columns(&self) -> Vec<apimachinery::table::Column> {
+        crate::printers::admissionregistration::mutating_webhook_configuration_columns()
+    }
+    fn cells(&self, o: &api::MutatingWebhookConfiguration, now: jiff::Timestamp) -> Vec<serde_json::Value> {
+        crate::printers::admissionregistration::mutating_webhook_configuration_cells(o, now)
+    }
     fn info(&self) -> ResourceInfo {
         ResourceInfo::new(GROUP, "v1", "MutatingWebhookConfiguration", "mutatingwebhookconfigurations", false)
             .categories(&["api-extensions"])
@@ -28,6 +34,12 @@ impl Strategy for MutatingWebhookConfigurations {
 pub struct ValidatingWebhookConfigurations;
 impl Strategy for ValidatingWebhookConfigurations {
     type K = api::ValidatingWebhookConfiguration;
+    fn columns(&self) -> Vec<apimachinery::table::Column> {
+        crate::printers::admissionregistration::validating_webhook_configuration_columns()
+    }
+    fn cells(&self, o: &api::ValidatingWebhookConfiguration, now: jiff::Timestamp) -> Vec<serde_json::Value> {
+        crate::printers::admissionregistration::validating_webhook_configuration_cells(o, now)
+    }
     fn info(&self) -> ResourceInfo {
         ResourceInfo::new(GROUP, "v1", "ValidatingWebhookConfiguration", "validatingwebhookconfigurations", false)
             .categories(&["api-extensions"])
@@ -41,6 +53,12 @@ impl Strategy for ValidatingWebhookConfigurations {
 pub struct ValidatingAdmissionPolicies;
 impl Strategy for ValidatingAdmissionPolicies {
     type K = api::ValidatingAdmissionPolicy;
+    fn columns(&self) -> Vec<apimachinery::table::Column> {
+        crate::printers::admissionregistration::validating_admission_policy_columns()
+    }
+    fn cells(&self, o: &api::ValidatingAdmissionPolicy, now: jiff::Timestamp) -> Vec<serde_json::Value> {
+        crate::printers::admissionregistration::validating_admission_policy_cells(o, now)
+    }
     fn info(&self) -> ResourceInfo {
         ResourceInfo::new(GROUP, "v1", "ValidatingAdmissionPolicy", "validatingadmissionpolicies", false)
             .categories(&["api-extensions"])
@@ -54,6 +72,12 @@ impl Strategy for ValidatingAdmissionPolicies {
 pub struct ValidatingAdmissionPolicyBindings;
 impl Strategy for ValidatingAdmissionPolicyBindings {
     type K = api::ValidatingAdmissionPolicyBinding;
+    fn columns(&self) -> Vec<apimachinery::table::Column> {
+        crate::printers::admissionregistration::validating_admission_policy_binding_columns()
+    }
+    fn cells(&self, o: &api::ValidatingAdmissionPolicyBinding, now: jiff::Timestamp) -> Vec<serde_json::Value> {
+        crate::printers::admissionregistration::validating_admission_policy_binding_cells(o, now)
+    }
     fn info(&self) -> ResourceInfo {
         ResourceInfo::new(GROUP, "v1", "ValidatingAdmissionPolicyBinding", "validatingadmissionpolicybindings", false)
             .categories(&["api-extensions"])

@@ -12,6 +12,12 @@ parts!(spec, status: api::CustomResourceDefinition);
 pub struct CustomResourceDefinitions;
 impl Strategy for CustomResourceDefinitions {
     type K = api::CustomResourceDefinition;
+    fn columns(&self) -> Vec<apimachinery::table::Column> {
+        crate::printers::apiextensions::custom_resource_definition_columns()
+    }
+    fn cells(&self, o: &api::CustomResourceDefinition, now: jiff::Timestamp) -> Vec<serde_json::Value> {
+        crate::printers::apiextensions::custom_resource_definition_cells(o, now)
+    }
     fn info(&self) -> ResourceInfo {
         ResourceInfo::new("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", false)
             .short(&["crd", "crds"])

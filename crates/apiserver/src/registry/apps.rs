@@ -16,6 +16,12 @@ fn apps(kind: &str, plural: &str) -> ResourceInfo {
 pub struct Deployments;
 impl Strategy for Deployments {
     type K = api::Deployment;
+    fn columns(&self) -> Vec<apimachinery::table::Column> {
+        crate::printers::apps::deployment_columns()
+    }
+    fn cells(&self, o: &api::Deployment, now: jiff::Timestamp) -> Vec<serde_json::Value> {
+        crate::printers::apps::deployment_cells(o, now)
+    }
     fn info(&self) -> ResourceInfo {
         apps("Deployment", "deployments").short(&["deploy"]).categories(&["all"])
     }
@@ -28,6 +34,12 @@ impl Strategy for Deployments {
 pub struct ReplicaSets;
 impl Strategy for ReplicaSets {
     type K = api::ReplicaSet;
+    fn columns(&self) -> Vec<apimachinery::table::Column> {
+        crate::printers::apps::replica_set_columns()
+    }
+    fn cells(&self, o: &api::ReplicaSet, now: jiff::Timestamp) -> Vec<serde_json::Value> {
+        crate::printers::apps::replica_set_cells(o, now)
+    }
     fn info(&self) -> ResourceInfo {
         apps("ReplicaSet", "replicasets").short(&["rs"]).categories(&["all"])
     }
@@ -46,6 +58,12 @@ impl Strategy for ReplicaSets {
 pub struct StatefulSets;
 impl Strategy for StatefulSets {
     type K = api::StatefulSet;
+    fn columns(&self) -> Vec<apimachinery::table::Column> {
+        crate::printers::apps::stateful_set_columns()
+    }
+    fn cells(&self, o: &api::StatefulSet, now: jiff::Timestamp) -> Vec<serde_json::Value> {
+        crate::printers::apps::stateful_set_cells(o, now)
+    }
     fn info(&self) -> ResourceInfo {
         apps("StatefulSet", "statefulsets").short(&["sts"]).categories(&["all"])
     }
@@ -58,6 +76,12 @@ impl Strategy for StatefulSets {
 pub struct DaemonSets;
 impl Strategy for DaemonSets {
     type K = api::DaemonSet;
+    fn columns(&self) -> Vec<apimachinery::table::Column> {
+        crate::printers::apps::daemon_set_columns()
+    }
+    fn cells(&self, o: &api::DaemonSet, now: jiff::Timestamp) -> Vec<serde_json::Value> {
+        crate::printers::apps::daemon_set_cells(o, now)
+    }
     fn info(&self) -> ResourceInfo {
         apps("DaemonSet", "daemonsets").short(&["ds"]).categories(&["all"])
     }
@@ -70,6 +94,12 @@ impl Strategy for DaemonSets {
 pub struct ControllerRevisions;
 impl Strategy for ControllerRevisions {
     type K = api::ControllerRevision;
+    fn columns(&self) -> Vec<apimachinery::table::Column> {
+        crate::printers::apps::controller_revision_columns()
+    }
+    fn cells(&self, o: &api::ControllerRevision, now: jiff::Timestamp) -> Vec<serde_json::Value> {
+        crate::printers::apps::controller_revision_cells(o, now)
+    }
     fn info(&self) -> ResourceInfo {
         apps("ControllerRevision", "controllerrevisions")
     }

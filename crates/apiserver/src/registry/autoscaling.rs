@@ -11,6 +11,12 @@ parts!(spec, status: api::HorizontalPodAutoscaler);
 pub struct HorizontalPodAutoscalers;
 impl Strategy for HorizontalPodAutoscalers {
     type K = api::HorizontalPodAutoscaler;
+    fn columns(&self) -> Vec<apimachinery::table::Column> {
+        crate::printers::autoscaling::horizontal_pod_autoscaler_columns()
+    }
+    fn cells(&self, o: &api::HorizontalPodAutoscaler, now: jiff::Timestamp) -> Vec<serde_json::Value> {
+        crate::printers::autoscaling::horizontal_pod_autoscaler_cells(o, now)
+    }
     fn info(&self) -> ResourceInfo {
         ResourceInfo::new("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", true)
             .short(&["hpa"])

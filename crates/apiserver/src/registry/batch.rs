@@ -11,6 +11,12 @@ parts!(spec, status: api::Job, api::CronJob);
 pub struct Jobs;
 impl Strategy for Jobs {
     type K = api::Job;
+    fn columns(&self) -> Vec<apimachinery::table::Column> {
+        crate::printers::batch::job_columns()
+    }
+    fn cells(&self, o: &api::Job, now: jiff::Timestamp) -> Vec<serde_json::Value> {
+        crate::printers::batch::job_cells(o, now)
+    }
     fn info(&self) -> ResourceInfo {
         ResourceInfo::new("batch", "v1", "Job", "jobs", true).categories(&["all"])
     }
@@ -29,6 +35,12 @@ impl Strategy for Jobs {
 pub struct CronJobs;
 impl Strategy for CronJobs {
     type K = api::CronJob;
+    fn columns(&self) -> Vec<apimachinery::table::Column> {
+        crate::printers::batch::cron_job_columns()
+    }
+    fn cells(&self, o: &api::CronJob, now: jiff::Timestamp) -> Vec<serde_json::Value> {
+        crate::printers::batch::cron_job_cells(o, now)
+    }
     fn info(&self) -> ResourceInfo {
         ResourceInfo::new("batch", "v1", "CronJob", "cronjobs", true).short(&["cj"]).categories(&["all"])
     }

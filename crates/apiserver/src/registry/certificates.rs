@@ -11,6 +11,12 @@ parts!(spec, status: api::CertificateSigningRequest);
 pub struct CertificateSigningRequests;
 impl Strategy for CertificateSigningRequests {
     type K = api::CertificateSigningRequest;
+    fn columns(&self) -> Vec<apimachinery::table::Column> {
+        crate::printers::certificates::certificate_signing_request_columns()
+    }
+    fn cells(&self, o: &api::CertificateSigningRequest, now: jiff::Timestamp) -> Vec<serde_json::Value> {
+        crate::printers::certificates::certificate_signing_request_cells(o, now)
+    }
     fn info(&self) -> ResourceInfo {
         ResourceInfo::new("certificates.k8s.io", "v1", "CertificateSigningRequest", "certificatesigningrequests", false)
             .short(&["csr"])

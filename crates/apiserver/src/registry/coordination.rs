@@ -11,6 +11,12 @@ parts!(spec: api::Lease);
 pub struct Leases;
 impl Strategy for Leases {
     type K = api::Lease;
+    fn columns(&self) -> Vec<apimachinery::table::Column> {
+        crate::printers::coordination::lease_columns()
+    }
+    fn cells(&self, o: &api::Lease, now: jiff::Timestamp) -> Vec<serde_json::Value> {
+        crate::printers::coordination::lease_cells(o, now)
+    }
     fn info(&self) -> ResourceInfo {
         ResourceInfo::new("coordination.k8s.io", "v1", "Lease", "leases", true)
     }

@@ -18,6 +18,12 @@ fn core(kind: &str, plural: &str, namespaced: bool) -> ResourceInfo {
 pub struct Pods;
 impl Strategy for Pods {
     type K = api::Pod;
+    fn columns(&self) -> Vec<apimachinery::table::Column> {
+        crate::printers::core::pod_columns()
+    }
+    fn cells(&self, o: &api::Pod, now: jiff::Timestamp) -> Vec<serde_json::Value> {
+        crate::printers::core::pod_cells(o, now)
+    }
     fn info(&self) -> ResourceInfo {
         core("Pod", "pods", true).short(&["po"]).categories(&["all"])
     }
@@ -59,6 +65,12 @@ impl Strategy for Pods {
 pub struct Services;
 impl Strategy for Services {
     type K = api::Service;
+    fn columns(&self) -> Vec<apimachinery::table::Column> {
+        crate::printers::core::service_columns()
+    }
+    fn cells(&self, o: &api::Service, now: jiff::Timestamp) -> Vec<serde_json::Value> {
+        crate::printers::core::service_cells(o, now)
+    }
     fn info(&self) -> ResourceInfo {
         core("Service", "services", true).short(&["svc"]).categories(&["all"])
     }
@@ -84,6 +96,12 @@ impl Strategy for Services {
 pub struct Namespaces;
 impl Strategy for Namespaces {
     type K = api::Namespace;
+    fn columns(&self) -> Vec<apimachinery::table::Column> {
+        crate::printers::core::namespace_columns()
+    }
+    fn cells(&self, o: &api::Namespace, now: jiff::Timestamp) -> Vec<serde_json::Value> {
+        crate::printers::core::namespace_cells(o, now)
+    }
     fn info(&self) -> ResourceInfo {
         core("Namespace", "namespaces", false).short(&["ns"])
     }
@@ -119,6 +137,12 @@ impl Strategy for Namespaces {
 pub struct Nodes;
 impl Strategy for Nodes {
     type K = api::Node;
+    fn columns(&self) -> Vec<apimachinery::table::Column> {
+        crate::printers::core::node_columns()
+    }
+    fn cells(&self, o: &api::Node, now: jiff::Timestamp) -> Vec<serde_json::Value> {
+        crate::printers::core::node_cells(o, now)
+    }
     fn info(&self) -> ResourceInfo {
         core("Node", "nodes", false).short(&["no"])
     }
@@ -140,6 +164,12 @@ impl Strategy for Nodes {
 pub struct ConfigMaps;
 impl Strategy for ConfigMaps {
     type K = api::ConfigMap;
+    fn columns(&self) -> Vec<apimachinery::table::Column> {
+        crate::printers::core::config_map_columns()
+    }
+    fn cells(&self, o: &api::ConfigMap, now: jiff::Timestamp) -> Vec<serde_json::Value> {
+        crate::printers::core::config_map_cells(o, now)
+    }
     fn info(&self) -> ResourceInfo {
         core("ConfigMap", "configmaps", true).short(&["cm"])
     }
@@ -149,6 +179,12 @@ impl Strategy for ConfigMaps {
 pub struct Secrets;
 impl Strategy for Secrets {
     type K = api::Secret;
+    fn columns(&self) -> Vec<apimachinery::table::Column> {
+        crate::printers::core::secret_columns()
+    }
+    fn cells(&self, o: &api::Secret, now: jiff::Timestamp) -> Vec<serde_json::Value> {
+        crate::printers::core::secret_cells(o, now)
+    }
     fn info(&self) -> ResourceInfo {
         core("Secret", "secrets", true)
     }
@@ -164,6 +200,12 @@ impl Strategy for Secrets {
 pub struct ServiceAccounts;
 impl Strategy for ServiceAccounts {
     type K = api::ServiceAccount;
+    fn columns(&self) -> Vec<apimachinery::table::Column> {
+        crate::printers::core::service_account_columns()
+    }
+    fn cells(&self, o: &api::ServiceAccount, now: jiff::Timestamp) -> Vec<serde_json::Value> {
+        crate::printers::core::service_account_cells(o, now)
+    }
     fn info(&self) -> ResourceInfo {
         core("ServiceAccount", "serviceaccounts", true).short(&["sa"])
     }
@@ -173,6 +215,12 @@ impl Strategy for ServiceAccounts {
 pub struct Endpoints;
 impl Strategy for Endpoints {
     type K = api::Endpoints;
+    fn columns(&self) -> Vec<apimachinery::table::Column> {
+        crate::printers::core::endpoints_columns()
+    }
+    fn cells(&self, o: &api::Endpoints, now: jiff::Timestamp) -> Vec<serde_json::Value> {
+        crate::printers::core::endpoints_cells(o, now)
+    }
     fn info(&self) -> ResourceInfo {
         let mut i = core("Endpoints", "endpoints", true).short(&["ep"]);
         i.singular = "endpoints".into();
@@ -187,6 +235,12 @@ impl Strategy for Endpoints {
 pub struct Events;
 impl Strategy for Events {
     type K = api::Event;
+    fn columns(&self) -> Vec<apimachinery::table::Column> {
+        crate::printers::core::event_columns()
+    }
+    fn cells(&self, o: &api::Event, now: jiff::Timestamp) -> Vec<serde_json::Value> {
+        crate::printers::core::event_cells(o, now)
+    }
     fn info(&self) -> ResourceInfo {
         core("Event", "events", true).short(&["ev"])
     }
@@ -233,6 +287,12 @@ impl Strategy for Events {
 pub struct LimitRanges;
 impl Strategy for LimitRanges {
     type K = api::LimitRange;
+    fn columns(&self) -> Vec<apimachinery::table::Column> {
+        crate::printers::core::limit_range_columns()
+    }
+    fn cells(&self, o: &api::LimitRange, now: jiff::Timestamp) -> Vec<serde_json::Value> {
+        crate::printers::core::limit_range_cells(o, now)
+    }
     fn info(&self) -> ResourceInfo {
         core("LimitRange", "limitranges", true).short(&["limits"])
     }
@@ -242,6 +302,12 @@ impl Strategy for LimitRanges {
 pub struct ResourceQuotas;
 impl Strategy for ResourceQuotas {
     type K = api::ResourceQuota;
+    fn columns(&self) -> Vec<apimachinery::table::Column> {
+        crate::printers::core::resource_quota_columns()
+    }
+    fn cells(&self, o: &api::ResourceQuota, now: jiff::Timestamp) -> Vec<serde_json::Value> {
+        crate::printers::core::resource_quota_cells(o, now)
+    }
     fn info(&self) -> ResourceInfo {
         core("ResourceQuota", "resourcequotas", true).short(&["quota"])
     }
@@ -251,6 +317,12 @@ impl Strategy for ResourceQuotas {
 pub struct PersistentVolumes;
 impl Strategy for PersistentVolumes {
     type K = api::PersistentVolume;
+    fn columns(&self) -> Vec<apimachinery::table::Column> {
+        crate::printers::core::persistent_volume_columns()
+    }
+    fn cells(&self, o: &api::PersistentVolume, now: jiff::Timestamp) -> Vec<serde_json::Value> {
+        crate::printers::core::persistent_volume_cells(o, now)
+    }
     fn info(&self) -> ResourceInfo {
         core("PersistentVolume", "persistentvolumes", false).short(&["pv"])
     }
@@ -266,6 +338,12 @@ impl Strategy for PersistentVolumes {
 pub struct PersistentVolumeClaims;
 impl Strategy for PersistentVolumeClaims {
     type K = api::PersistentVolumeClaim;
+    fn columns(&self) -> Vec<apimachinery::table::Column> {
+        crate::printers::core::persistent_volume_claim_columns()
+    }
+    fn cells(&self, o: &api::PersistentVolumeClaim, now: jiff::Timestamp) -> Vec<serde_json::Value> {
+        crate::printers::core::persistent_volume_claim_cells(o, now)
+    }
     fn info(&self) -> ResourceInfo {
         core("PersistentVolumeClaim", "persistentvolumeclaims", true).short(&["pvc"])
     }
@@ -281,6 +359,12 @@ impl Strategy for PersistentVolumeClaims {
 pub struct ReplicationControllers;
 impl Strategy for ReplicationControllers {
     type K = api::ReplicationController;
+    fn columns(&self) -> Vec<apimachinery::table::Column> {
+        crate::printers::core::replication_controller_columns()
+    }
+    fn cells(&self, o: &api::ReplicationController, now: jiff::Timestamp) -> Vec<serde_json::Value> {
+        crate::printers::core::replication_controller_cells(o, now)
+    }
     fn info(&self) -> ResourceInfo {
         core("ReplicationController", "replicationcontrollers", true).short(&["rc"]).categories(&["all"])
     }
@@ -302,6 +386,12 @@ impl Strategy for ReplicationControllers {
 pub struct PodTemplates;
 impl Strategy for PodTemplates {
     type K = api::PodTemplate;
+    fn columns(&self) -> Vec<apimachinery::table::Column> {
+        crate::printers::core::pod_template_columns()
+    }
+    fn cells(&self, o: &api::PodTemplate, now: jiff::Timestamp) -> Vec<serde_json::Value> {
+        crate::printers::core::pod_template_cells(o, now)
+    }
     fn info(&self) -> ResourceInfo {
         core("PodTemplate", "podtemplates", true)
     }

@@ -11,6 +11,12 @@ parts!(data: api::EndpointSlice);
 pub struct EndpointSlices;
 impl Strategy for EndpointSlices {
     type K = api::EndpointSlice;
+    fn columns(&self) -> Vec<apimachinery::table::Column> {
+        crate::printers::discovery::endpoint_slice_columns()
+    }
+    fn cells(&self, o: &api::EndpointSlice, now: jiff::Timestamp) -> Vec<serde_json::Value> {
+        crate::printers::discovery::endpoint_slice_cells(o, now)
+    }
     fn info(&self) -> ResourceInfo {
         ResourceInfo::new("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", true)
     }

@@ -12,6 +12,12 @@ parts!(data: api::Event);
 pub struct Events;
 impl Strategy for Events {
     type K = api::Event;
+    fn columns(&self) -> Vec<apimachinery::table::Column> {
+        crate::printers::events::event_columns()
+    }
+    fn cells(&self, o: &api::Event, now: jiff::Timestamp) -> Vec<serde_json::Value> {
+        crate::printers::events::event_cells(o, now)
+    }
     fn info(&self) -> ResourceInfo {
         ResourceInfo::new("events.k8s.io", "v1", "Event", "events", true).short(&["ev"])
     }

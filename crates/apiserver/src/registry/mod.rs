@@ -270,12 +270,12 @@ pub trait Strategy: Send + Sync + 'static {
 
     /// Table columns (`kubectl get`). Default: upstream's default table (Name, Created At).
     fn columns(&self) -> Vec<Column> {
-        default_columns()
+        crate::printers::default_columns()
     }
 
     /// Table cells of one object, matching [`Strategy::columns`].
     fn cells(&self, obj: &Self::K, _now: jiff::Timestamp) -> Vec<Value> {
-        default_cells(obj.metadata())
+        crate::printers::default_cells(obj.metadata())
     }
 
     /// Whether DELETE answers with the deleted object (true) or a success `Status` (false).
@@ -288,31 +288,6 @@ pub trait Strategy: Send + Sync + 'static {
     fn blocks_deletion(&self, _obj: &Self::K) -> bool {
         false
     }
-}
-
-/// Upstream's default table columns for kinds without a printer.
-pub fn default_columns() -> Vec<Column> {
-    vec![
-        Column::name(),
-        Column {
-            name: "Created At",
-            type_: "date",
-            format: "",
-            description: "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata",
-            priority: 0,
-        },
-    ]
-}
-
-/// Cells of [`default_columns`].
-pub fn default_cells(meta: &ObjectMeta) -> Vec<Value> {
-    vec![
-        Value::String(meta.name.clone().unwrap_or_default()),
-        meta.creation_timestamp
-            .as_ref()
-            .map(|t| Value::String(format_time(t)))
-            .unwrap_or(Value::Null),
-    ]
 }
 
 /// RFC 3339 with second precision, as Kubernetes serializes `metav1.Time`.

@@ -14,6 +14,12 @@ const GROUP: &str = "networking.k8s.io";
 pub struct Ingresses;
 impl Strategy for Ingresses {
     type K = api::Ingress;
+    fn columns(&self) -> Vec<apimachinery::table::Column> {
+        crate::printers::networking::ingress_columns()
+    }
+    fn cells(&self, o: &api::Ingress, now: jiff::Timestamp) -> Vec<serde_json::Value> {
+        crate::printers::networking::ingress_cells(o, now)
+    }
     fn info(&self) -> ResourceInfo {
         ResourceInfo::new(GROUP, "v1", "Ingress", "ingresses", true).short(&["ing"])
     }
@@ -29,6 +35,12 @@ impl Strategy for Ingresses {
 pub struct IngressClasses;
 impl Strategy for IngressClasses {
     type K = api::IngressClass;
+    fn columns(&self) -> Vec<apimachinery::table::Column> {
+        crate::printers::networking::ingress_class_columns()
+    }
+    fn cells(&self, o: &api::IngressClass, now: jiff::Timestamp) -> Vec<serde_json::Value> {
+        crate::printers::networking::ingress_class_cells(o, now)
+    }
     fn info(&self) -> ResourceInfo {
         ResourceInfo::new(GROUP, "v1", "IngressClass", "ingressclasses", false)
     }
@@ -41,6 +53,12 @@ impl Strategy for IngressClasses {
 pub struct NetworkPolicies;
 impl Strategy for NetworkPolicies {
     type K = api::NetworkPolicy;
+    fn columns(&self) -> Vec<apimachinery::table::Column> {
+        crate::printers::networking::network_policy_columns()
+    }
+    fn cells(&self, o: &api::NetworkPolicy, now: jiff::Timestamp) -> Vec<serde_json::Value> {
+        crate::printers::networking::network_policy_cells(o, now)
+    }
     fn info(&self) -> ResourceInfo {
         ResourceInfo::new(GROUP, "v1", "NetworkPolicy", "networkpolicies", true).short(&["netpol"])
     }

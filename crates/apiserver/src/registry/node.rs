@@ -11,6 +11,12 @@ parts!(data: api::RuntimeClass);
 pub struct RuntimeClasses;
 impl Strategy for RuntimeClasses {
     type K = api::RuntimeClass;
+    fn columns(&self) -> Vec<apimachinery::table::Column> {
+        crate::printers::node::runtime_class_columns()
+    }
+    fn cells(&self, o: &api::RuntimeClass, now: jiff::Timestamp) -> Vec<serde_json::Value> {
+        crate::printers::node::runtime_class_cells(o, now)
+    }
     fn info(&self) -> ResourceInfo {
         ResourceInfo::new("node.k8s.io", "v1", "RuntimeClass", "runtimeclasses", false)
     }

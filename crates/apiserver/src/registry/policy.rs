@@ -11,6 +11,12 @@ parts!(spec, status: api::PodDisruptionBudget);
 pub struct PodDisruptionBudgets;
 impl Strategy for PodDisruptionBudgets {
     type K = api::PodDisruptionBudget;
+    fn columns(&self) -> Vec<apimachinery::table::Column> {
+        crate::printers::policy::pod_disruption_budget_columns()
+    }
+    fn cells(&self, o: &api::PodDisruptionBudget, now: jiff::Timestamp) -> Vec<serde_json::Value> {
+        crate::printers::policy::pod_disruption_budget_cells(o, now)
+    }
     fn info(&self) -> ResourceInfo {
         ResourceInfo::new("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", true).short(&["pdb"])
     }

@@ -10,7 +10,7 @@ parts!(data: api::Role, api::RoleBinding, api::ClusterRole, api::ClusterRoleBind
 const GROUP: &str = "rbac.authorization.k8s.io";
 
 macro_rules! rbac {
-    ($name:ident, $kind:ty, $k:literal, $plural:literal, $ns:literal) => {
+    ($name:ident, $kind:ty, $k:literal, $plural:literal, $ns:literal, $cols:path, $cells:path) => {
         #[doc = $plural]
         pub struct $name;
         impl Strategy for $name {
@@ -21,14 +21,20 @@ macro_rules! rbac {
             fn name_rule(&self) -> NameRule {
                 NameRule::PathSegment
             }
+            fn columns(&self) -> Vec<apimachinery::table::Column> {
+                $cols()
+            }
+            fn cells(&self, o: &$kind, now: jiff::Timestamp) -> Vec<serde_json::Value> {
+                $cells(o, now)
+            }
         }
     };
 }
 
-rbac!(Roles, api::Role, "Role", "roles", true);
-rbac!(RoleBindings, api::RoleBinding, "RoleBinding", "rolebindings", true);
-rbac!(ClusterRoles, api::ClusterRole, "ClusterRole", "clusterroles", false);
-rbac!(ClusterRoleBindings, api::ClusterRoleBinding, "ClusterRoleBinding", "clusterrolebindings", false);
+rbac!(Roles, api::Role, "Role", "roles", true, crate::printers::rbac::role_columns, crate::printers::rbac::role_cells);
+rbac!(RoleBindings, api::RoleBinding, "RoleBinding", "rolebindings", true, crate::printers::rbac::role_binding_columns, crate::printers::rbac::role_binding_cells);
+rbac!(ClusterRoles, api::ClusterRole, "ClusterRole", "clusterroles", false, crate::printers::rbac::cluster_role_columns, crate::printers::rbac::cluster_role_cells);
+rbac!(ClusterRoleBindings, api::ClusterRoleBinding, "ClusterRoleBinding", "clusterrolebindings", false, crate::printers::rbac::cluster_role_binding_columns, crate::printers::rbac::cluster_role_binding_cells);
 
 /// Registers RBAC.
 pub fn register(r: &mut Registry) {

@@ -11,6 +11,12 @@ parts!(data: api::PriorityClass);
 pub struct PriorityClasses;
 impl Strategy for PriorityClasses {
     type K = api::PriorityClass;
+    fn columns(&self) -> Vec<apimachinery::table::Column> {
+        crate::printers::scheduling::priority_class_columns()
+    }
+    fn cells(&self, o: &api::PriorityClass, now: jiff::Timestamp) -> Vec<serde_json::Value> {
+        crate::printers::scheduling::priority_class_cells(o, now)
+    }
     fn info(&self) -> ResourceInfo {
         ResourceInfo::new("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", false).short(&["pc"])
     }

@@ -16,6 +16,12 @@ const GROUP: &str = "storage.k8s.io";
 pub struct StorageClasses;
 impl Strategy for StorageClasses {
     type K = api::StorageClass;
+    fn columns(&self) -> Vec<apimachinery::table::Column> {
+        crate::printers::storage::storage_class_columns()
+    }
+    fn cells(&self, o: &api::StorageClass, now: jiff::Timestamp) -> Vec<serde_json::Value> {
+        crate::printers::storage::storage_class_cells(o, now)
+    }
     fn info(&self) -> ResourceInfo {
         ResourceInfo::new(GROUP, "v1", "StorageClass", "storageclasses", false).short(&["sc"])
     }
@@ -25,6 +31,12 @@ impl Strategy for StorageClasses {
 pub struct VolumeAttachments;
 impl Strategy for VolumeAttachments {
     type K = api::VolumeAttachment;
+    fn columns(&self) -> Vec<apimachinery::table::Column> {
+        crate::printers::storage::volume_attachment_columns()
+    }
+    fn cells(&self, o: &api::VolumeAttachment, now: jiff::Timestamp) -> Vec<serde_json::Value> {
+        crate::printers::storage::volume_attachment_cells(o, now)
+    }
     fn info(&self) -> ResourceInfo {
         ResourceInfo::new(GROUP, "v1", "VolumeAttachment", "volumeattachments", false)
     }
@@ -34,6 +46,12 @@ impl Strategy for VolumeAttachments {
 pub struct CsiDrivers;
 impl Strategy for CsiDrivers {
     type K = api::CSIDriver;
+    fn columns(&self) -> Vec<apimachinery::table::Column> {
+        crate::printers::storage::csi_driver_columns()
+    }
+    fn cells(&self, o: &api::CSIDriver, now: jiff::Timestamp) -> Vec<serde_json::Value> {
+        crate::printers::storage::csi_driver_cells(o, now)
+    }
     fn info(&self) -> ResourceInfo {
         ResourceInfo::new(GROUP, "v1", "CSIDriver", "csidrivers", false)
     }
@@ -43,6 +61,12 @@ impl Strategy for CsiDrivers {
 pub struct CsiNodes;
 impl Strategy for CsiNodes {
     type K = api::CSINode;
+    fn columns(&self) -> Vec<apimachinery::table::Column> {
+        crate::printers::storage::csi_node_columns()
+    }
+    fn cells(&self, o: &api::CSINode, now: jiff::Timestamp) -> Vec<serde_json::Value> {
+        crate::printers::storage::csi_node_cells(o, now)
+    }
     fn info(&self) -> ResourceInfo {
         ResourceInfo::new(GROUP, "v1", "CSINode", "csinodes", false)
     }
@@ -52,6 +76,12 @@ impl Strategy for CsiNodes {
 pub struct CsiStorageCapacities;
 impl Strategy for CsiStorageCapacities {
     type K = api::CSIStorageCapacity;
+    fn columns(&self) -> Vec<apimachinery::table::Column> {
+        crate::printers::storage::csi_storage_capacity_columns()
+    }
+    fn cells(&self, o: &api::CSIStorageCapacity, now: jiff::Timestamp) -> Vec<serde_json::Value> {
+        crate::printers::storage::csi_storage_capacity_cells(o, now)
+    }
     fn info(&self) -> ResourceInfo {
         ResourceInfo::new(GROUP, "v1", "CSIStorageCapacity", "csistoragecapacities", true)
     }

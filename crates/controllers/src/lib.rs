@@ -1,0 +1,25 @@
+//! kube-controller-manager for ferrokube: the control loops that move the cluster's current state
+//! toward the desired state. One module per controller; each is an API client (kube-rs) with its
+//! own identity, never touching storage.
+//!
+//! It may depend on kube and k8s-openapi. It must never depend on `storage` or `apiserver`:
+//! everything it knows comes through the Kubernetes API.
+
+pub mod namespace;
+
+/// Errors of a controller's reconcile step (all retried with back-off).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An API call failed.
+    #[error("api: {0}")]
+    Kube(#[from] kube::Error),
+    /// Discovery failed.
+    #[error("discovery: {0}")]
+    Discovery(String),
+    /// Content remains; try again later.
+    #[error("{0}")]
+    Pending(String),
+}
+
+/// `Result` with the controller [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

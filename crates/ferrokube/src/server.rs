@@ -1,0 +1,104 @@
+//! `ferrokube server`: certificates, storage, the apiserver, the controllers, the kubeconfig.
+
+use std::net::IpAddr;
+use std::os::unix::fs::PermissionsExt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+use crate::ServerArgs;
+
+fn node_port_range(s: &str) -> anyhow::Result<(u16, u16)> {
+    let (a, b) = s.split_once('-').context("--service-node-port-range must look like 30000-32767")?;
+    let (a, b): (u16, u16) = (a.trim().parse()?, b.trim().parse()?);
+    if a == 0 || a > b {
+        bail!("--service-node-port-range {s}: invalid range");
+    }
+    Ok((a, b))
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname").map(|s| s.trim().to_string()).unwrap_or_else(|_| "localhost".into())
+}
+
+/// A kubeconfig for a component identity, as kube-rs reads it.
+async fn component_client(pki: &pki::ClusterPki, server: &str, file: &str, user: &str, groups: &[String]) -> anyhow::Result<kube::Client> {
+    let pair = pki.client(file, user, groups)?;
+    let yaml = pki::kubeconfig(server, "ferrokube", user, &pki.ca.pair.cert_pem, &pair);
+    let kc = kube::config::Kubeconfig::from_yaml(&yaml)?;
+    let cfg = kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default()).await?;
+    Ok(kube::Client::try_from(cfg)?)
+}
+
+/// Runs the server until SIGINT/SIGTERM.
+pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let dir = &args.data_dir;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    let service_cidr = apiserver::Cidr::parse(&args.service_cluster_ip_range).map_err(anyhow::Error::msg)?;
+    let ports = node_port_range(&args.service_node_port_range)?;
+
+    let host = host_name();
+    let mut dns: Vec<String> = vec![
+        "localhost".into(),
+        "kubernetes".into(),
+        "kubernetes.default".into(),
+        "kubernetes.default.svc".into(),
+        "kubernetes.default.svc.cluster.local".into(),
+    ];
+    if !dns.contains(&host) {
+        dns.push(host);
+    }
+    let mut ips: Vec<IpAddr> = vec!["127.0.0.1".parse()?, IpAddr::V4(service_cidr.nth(1))];
+    if !args.bind_address.is_unspecified() && !ips.contains(&args.bind_address) {
+        ips.push(args.bind_address);
+    }
+    let pki = pki::ClusterPki::load_or_create(&dir.join("tls"), &dns, &ips).context("cluster certificates")?;
+
+    let store = storage::embedded::EmbeddedStore::open(&dir.join("db"), Default::default())
+        .await
+        .context("opening the embedded store")?;
+    let backend: Arc<dyn storage::Backend> = store.clone();
+
+    let config = apiserver::Config {
+        bind_address: args.bind_address,
+        secure_port: args.secure_port,
+        service_cidr,
+        node_port_range: ports,
+        serving_cert: pki.apiserver.cert_pem.clone(),
+        serving_key: pki.apiserver.key_pem.clone(),
+        client_ca: pki.ca.pair.cert_pem.clone(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        compaction_interval: Duration::from_secs(args.compaction_interval_seconds.max(1)),
+    };
+    let server = apiserver::start(config, backend).await?;
+    let url = format!("https://{}", server.api.advertise());
+    let kubeconfig = dir.join("admin.kubeconfig");
+    pki::write_file(&kubeconfig, pki::kubeconfig(&url, "ferrokube", "admin", &pki.ca.pair.cert_pem, &pki.admin).as_bytes(), 0o600)?;
+
+    // kube-controller-manager, as its own API client
+    let cm = component_client(&pki, &url, "kube-controller-manager", "system:kube-controller-manager", &[]).await?;
+    tokio::spawn(controllers::namespace::run(cm));
+
+    if !args.disable_agent {
+        tracing::warn!("the node agent is not part of this build yet; running the control plane only");
+    }
+    tracing::info!(
+        kubeconfig = %kubeconfig.display(),
+        api = %url,
+        startup_ms = started.elapsed().as_millis() as u64,
+        "ferrokube is ready: kubectl --kubeconfig {}",
+        kubeconfig.display()
+    );
+
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    tracing::info!("shutting down");
+    store.close().await;
+    Ok(())
+}

@@ -1,0 +1,247 @@
+//! Shared harness of the integration tests: starts the real `ferrokube` binary on a free
+//! loopback port with a temporary data directory, and drives it with the real kubectl 1.32 and
+//! kube-rs. Each server gets its own kubectl HOME and cache dir, so discovery caches never leak
+//! between tests. Processes are stopped by PID when the handle drops.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// kubectl 1.32 itself (not the version dispatcher).
+pub const KUBECTL: &str = "/usr/lib/google-cloud-sdk/bin/kubectl.1.32";
+
+/// A running `ferrokube server`.
+pub struct Server {
+    pub dir: tempfile::TempDir,
+    pub child: Option<Child>,
+    pub kubeconfig: PathBuf,
+    pub url: String,
+    pub port: u16,
+    pub log: PathBuf,
+    pub extra_args: Vec<String>,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl Server {
+    /// Starts a fresh server.
+    pub fn start() -> Server {
+        Self::start_with(&[])
+    }
+
+    /// Starts a fresh server with extra flags.
+    pub fn start_with(extra: &[&str]) -> Server {
+        let dir = tempfile::Builder::new().prefix("ferrokube-test").tempdir().unwrap();
+        let mut s = Server {
+            kubeconfig: dir.path().join("data/admin.kubeconfig"),
+            log: dir.path().join("server.log"),
+            dir,
+            child: None,
+            url: String::new(),
+            port: 0,
+            extra_args: extra.iter().map(|s| s.to_string()).collect(),
+        };
+        s.spawn();
+        s
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn spawn(&mut self) {
+        let _ = std::fs::remove_file(&self.kubeconfig);
+        if self.port == 0 {
+            self.port = free_port();
+        }
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_ferrokube"))
+            .arg("server")
+            .arg("--data-dir")
+            .arg(self.data_dir())
+            .arg("--secure-port")
+            .arg(self.port.to_string())
+            .arg("--disable-agent")
+            .args(&self.extra_args)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start ferrokube");
+        self.child = Some(child);
+        self.wait_ready();
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(c) = self.child.as_mut() {
+                if let Ok(Some(status)) = c.try_wait() {
+                    panic!("ferrokube exited with {status}; log:\n{}", self.log_text());
+                }
+            }
+            if self.kubeconfig.exists() {
+                let kc = std::fs::read_to_string(&self.kubeconfig).unwrap_or_default();
+                if let Some(line) = kc.lines().find(|l| l.trim_start().starts_with("server:")) {
+                    self.url = line.trim_start().trim_start_matches("server:").trim().to_string();
+                    if self.log_text().contains("ferrokube is ready") {
+                        return;
+                    }
+                }
+            }
+            if Instant::now() > deadline {
+                panic!("ferrokube did not become ready; log:\n{}", self.log_text());
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Stops the server (SIGTERM, then SIGKILL after 10 s).
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let pid = c.id() as i32;
+            let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = c.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Kills the server with SIGKILL (a crash).
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts the server again on the same data dir and port.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn();
+    }
+
+    /// Runs kubectl 1.32 against this server.
+    pub fn kubectl(&self, args: &[&str]) -> Output {
+        self.kubectl_stdin(args, None)
+    }
+
+    /// Runs kubectl with stdin.
+    pub fn kubectl_stdin(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        let home = self.dir.path().join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        let mut cmd = Command::new(KUBECTL);
+        cmd.env_clear()
+            .env("HOME", &home)
+            .env("PATH", "/usr/bin:/bin")
+            .arg("--kubeconfig")
+            .arg(&self.kubeconfig)
+            .arg("--cache-dir")
+            .arg(home.join("cache"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if stdin.is_some() {
+            cmd.stdin(Stdio::piped());
+        } else {
+            cmd.stdin(Stdio::null());
+        }
+        let mut child = cmd.spawn().expect("run kubectl");
+        if let Some(input) = stdin {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        }
+        child.wait_with_output().unwrap()
+    }
+
+    /// Runs kubectl and returns stdout, panicking with stderr on failure.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.kubectl(args);
+        if !out.status.success() {
+            panic!(
+                "kubectl {:?} failed ({}):\nstdout: {}\nstderr: {}\nserver log tail:\n{}",
+                args,
+                out.status,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr),
+                tail(&self.log_text(), 30)
+            );
+        }
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Runs kubectl with stdin and returns stdout, panicking on failure.
+    pub fn ok_stdin(&self, args: &[&str], stdin: &str) -> String {
+        let out = self.kubectl_stdin(args, Some(stdin));
+        if !out.status.success() {
+            panic!(
+                "kubectl {:?} failed:\nstdout: {}\nstderr: {}",
+                args,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Runs kubectl expecting failure; returns stderr.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let out = self.kubectl(args);
+        assert!(!out.status.success(), "kubectl {:?} unexpectedly succeeded: {}", args, String::from_utf8_lossy(&out.stdout));
+        String::from_utf8(out.stderr).unwrap()
+    }
+
+    /// Writes a file in the test dir and returns its path.
+    pub fn file(&self, name: &str, contents: &str) -> String {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, contents).unwrap();
+        p.to_string_lossy().into_owned()
+    }
+
+    /// A kube-rs client as the admin.
+    pub async fn client(&self) -> kube::Client {
+        let kc = kube::config::Kubeconfig::read_from(&self.kubeconfig).unwrap();
+        let cfg = kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default()).await.unwrap();
+        kube::Client::try_from(cfg).unwrap()
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+pub fn tail(s: &str, n: usize) -> String {
+    let lines: Vec<&str> = s.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// Polls `f` until it returns true (or panics after `timeout`).
+pub fn eventually(timeout: Duration, what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("timed out waiting for {what}");
+}
