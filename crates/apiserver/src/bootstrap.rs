@@ -25,6 +25,10 @@ fn res(api: &Api, group: &str, plural: &str) -> ApiResult<Arc<Resource>> {
 
 async fn ensure(api: &Api, group: &str, plural: &str, ns: &str, obj: Box<dyn Object>) -> ApiResult<()> {
     let r = res(api, group, plural)?;
+    let key = r.key(ns, obj.meta().name.as_deref().unwrap_or(""));
+    if store::read(api, &r, &key).await?.is_some() {
+        return Ok(());
+    }
     match store::create(api, &r, ns, obj, &WriteOptions::default()).await {
         Ok(_) => Ok(()),
         Err(e) if e.code == 409 => Ok(()),

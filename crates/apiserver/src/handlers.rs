@@ -167,7 +167,12 @@ impl WatchEncoder {
         let kind = msg.kind.as_str();
         let obj = &msg.obj;
         let body: Result<Vec<u8>, ApiError> = match self.output {
-            Output::Json | Output::Yaml => return watch_event(kind, &obj.json),
+            Output::Json | Output::Yaml => {
+                return match self.res.served_json(&obj.json) {
+                    Ok(j) => watch_event(kind, &j),
+                    Err(e) => watch_event("ERROR", &serde_json::to_vec(&ApiError::internal(e).to_status()).unwrap_or_default()),
+                };
+            }
             Output::PartialMetadata(v) => serde_json::from_slice::<Value>(&obj.json)
                 .map_err(ApiError::internal)
                 .and_then(|val| {
@@ -410,9 +415,20 @@ pub fn decode_value(res: &Resource, value: &mut Value, validation: FieldValidati
         _ => {}
     }
     let mut unknown = Vec::new();
-    let obj = res.strategy.decode(value.take(), &mut unknown).map_err(|e| {
+    let cannot = |e: String| {
         ApiError::bad_request(format!("{} in version \"{}\" cannot be handled as a {}: {e}", info.kind, info.version, info.kind))
-    })?;
+    };
+    let obj = match &res.version {
+        None => res.strategy.decode(value.take(), &mut unknown).map_err(cannot)?,
+        Some(v) => {
+            let mut served = v.decoder.decode(value.take(), &mut unknown).map_err(cannot)?;
+            v.decoder.defaults(served.as_mut());
+            let served = served.to_value().map_err(ApiError::internal)?;
+            let stored = (v.to_storage)(served).map_err(cannot)?;
+            let mut ignored = Vec::new();
+            res.strategy.decode(stored, &mut ignored).map_err(cannot)?
+        }
+    };
     let mut warnings = Vec::new();
     if !unknown.is_empty() {
         match validation {
@@ -437,10 +453,11 @@ async fn create(api: &Arc<Api>, res: &Arc<Resource>, ns: &str, query: &Query, he
     let (obj, mut warnings) = decode_object(res, headers, &bytes, validation)?;
     warnings.extend(res.strategy.warnings(obj.as_ref()));
     let json = store::create(api, res, ns, obj, &opts).await?;
-    Ok(respond(StatusCode::CREATED, encode_written(json, output)?, &warnings))
+    Ok(respond(StatusCode::CREATED, encode_written(res, json, output)?, &warnings))
 }
 
-fn encode_written(json: Bytes, output: Output) -> ApiResult<(Bytes, &'static str)> {
+fn encode_written(res: &Resource, json: Bytes, output: Output) -> ApiResult<(Bytes, &'static str)> {
+    let json = res.served_json(&json).map_err(ApiError::internal)?;
     match output {
         Output::Yaml => {
             let v: Value = serde_json::from_slice(&json).map_err(ApiError::internal)?;
@@ -460,7 +477,17 @@ async fn update(api: &Arc<Api>, res: &Arc<Resource>, ns: &str, name: &str, part:
     warnings.extend(res.strategy.warnings(obj.as_ref()));
     let (json, created) = store::update(api, res, ns, name, obj, part, &opts).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok(respond(status, encode_written(json, output)?, &warnings))
+    Ok(respond(status, encode_written(res, json, output)?, &warnings))
+}
+
+fn encode_written_list(json: Bytes, output: Output) -> ApiResult<(Bytes, &'static str)> {
+    match output {
+        Output::Yaml => {
+            let v: Value = serde_json::from_slice(&json).map_err(ApiError::internal)?;
+            Ok((Bytes::from(codec::to_yaml(&v)), "application/yaml"))
+        }
+        _ => Ok((json, "application/json")),
+    }
 }
 
 /// Reads delete options from the body (a `DeleteOptions` object) and the query.
@@ -493,10 +520,10 @@ async fn delete(api: &Arc<Api>, res: &Arc<Resource>, ns: &str, name: &str, query
     let output = negotiate(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()), false)?;
     let opts = delete_options(query, headers, body).await?;
     match store::delete(api, res, ns, name, &opts).await? {
-        Deleted::Marked(json) => Ok(respond(StatusCode::OK, encode_written(json, output)?, &[])),
+        Deleted::Marked(json) => Ok(respond(StatusCode::OK, encode_written(res, json, output)?, &[])),
         Deleted::Gone(json, obj) => {
             if res.strategy.return_deleted_object() {
-                Ok(respond(StatusCode::OK, encode_written(json, output)?, &[]))
+                Ok(respond(StatusCode::OK, encode_written(res, json, output)?, &[]))
             } else {
                 let uid = obj.meta().uid.clone().unwrap_or_default();
                 let status = apimachinery::status::success_status(name, &res.info.group, &res.info.plural, &uid);
@@ -514,7 +541,7 @@ async fn delete_collection(api: &Arc<Api>, res: &Arc<Resource>, ns: &str, query:
     let mut deleted = Vec::new();
     for item in &listed.items {
         match store::delete(api, res, &item.namespace, &item.name, &opts).await {
-            Ok(Deleted::Gone(json, _)) | Ok(Deleted::Marked(json)) => deleted.push(json),
+            Ok(Deleted::Gone(json, _)) | Ok(Deleted::Marked(json)) => deleted.push(res.served_json(&json).map_err(ApiError::internal)?),
             Err(e) if e.code == 404 => {}
             Err(e) => return Err(e),
         }
@@ -533,5 +560,5 @@ async fn delete_collection(api: &Arc<Api>, res: &Arc<Resource>, ns: &str, query:
         out.extend_from_slice(j);
     }
     out.extend_from_slice(b"]}");
-    Ok(respond(StatusCode::OK, encode_written(Bytes::from(out), output)?, &[]))
+    Ok(respond(StatusCode::OK, encode_written_list(Bytes::from(out), output)?, &[]))
 }

@@ -22,6 +22,7 @@ pub mod admission;
 pub mod bootstrap;
 pub mod cache;
 pub mod codec;
+pub mod defaults;
 pub mod discovery;
 pub mod handlers;
 pub mod hooks;

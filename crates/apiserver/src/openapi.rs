@@ -186,7 +186,7 @@ fn generate_group(resources: &[&std::sync::Arc<Resource>], generator: &mut schem
     let mut kinds = Vec::new();
     let mut extra = Map::new();
     for r in resources {
-        if let Some(name) = r.strategy.schema(generator) {
+        if let Some(name) = r.decoder().schema(generator) {
             paths_for(r, &name, &mut paths);
             extra.insert(format!("{name}List"), list_schema(&name, r));
             kinds.push((name, gvk(r)));

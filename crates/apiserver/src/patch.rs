@@ -40,6 +40,9 @@ pub async fn handle(api: &Arc<Api>, res: &Arc<Resource>, ns: &str, name: &str, p
             return Err(ApiError::not_found(&res.info.group, &res.info.plural, name));
         };
         let mut doc = current.to_value().map_err(ApiError::internal)?;
+        if let Some(v) = &res.version {
+            doc = (v.from_storage)(doc).map_err(ApiError::internal)?;
+        }
         doc["metadata"]["resourceVersion"] = Value::String(rev.to_string());
         let patched = match kind {
             PatchKind::Json => json_patch(doc, &patch)?,
@@ -57,6 +60,7 @@ pub async fn handle(api: &Arc<Api>, res: &Arc<Resource>, ns: &str, name: &str, p
         let (obj, warnings) = decode_value(res, &mut patched, validation)?;
         match store::update(api, res, ns, name, obj, part, &opts).await {
             Ok((json, _)) => {
+                let json = res.served_json(&json).map_err(ApiError::internal)?;
                 let mut r = response::json(StatusCode::OK, json);
                 add_warnings(r.headers_mut(), &warnings);
                 return Ok(r);

@@ -71,8 +71,9 @@ fn partial_metadata(obj: &Value, version: &str) -> Value {
     })
 }
 
-fn decode_value(o: &CachedObject) -> Result<Value, ApiError> {
-    serde_json::from_slice(&o.json).map_err(ApiError::internal)
+fn decode_value(res: &Resource, o: &CachedObject) -> Result<Value, ApiError> {
+    let json = res.served_json(&o.json).map_err(ApiError::internal)?;
+    serde_json::from_slice(&json).map_err(ApiError::internal)
 }
 
 /// Table rows for objects.
@@ -84,8 +85,8 @@ pub fn table_rows(res: &Resource, items: &[&CachedObject], include: IncludeObjec
         let cells = res.strategy.cells(typed.as_ref(), now);
         let object = match include {
             IncludeObject::None => Value::Null,
-            IncludeObject::Metadata => partial_metadata(&decode_value(o)?, version),
-            IncludeObject::Object => decode_value(o)?,
+            IncludeObject::Metadata => partial_metadata(&decode_value(res, o)?, version),
+            IncludeObject::Object => decode_value(res, o)?,
         };
         let mut row = serde_json::json!({ "cells": cells });
         if !object.is_null() {
@@ -118,10 +119,10 @@ pub fn table(
 /// Encodes one object for a response.
 pub fn object(res: &Resource, o: &CachedObject, output: Output, include: IncludeObject) -> Result<(Bytes, &'static str), ApiError> {
     match output {
-        Output::Json => Ok((o.json.clone(), "application/json")),
-        Output::Yaml => Ok((Bytes::from(to_yaml(&decode_value(o)?)), "application/yaml")),
+        Output::Json => Ok((res.served_json(&o.json).map_err(ApiError::internal)?, "application/json")),
+        Output::Yaml => Ok((Bytes::from(to_yaml(&decode_value(res, o)?)), "application/yaml")),
         Output::PartialMetadata(v) => {
-            let pm = partial_metadata(&decode_value(o)?, v);
+            let pm = partial_metadata(&decode_value(res, o)?, v);
             Ok((Bytes::from(serde_json::to_vec(&pm).map_err(ApiError::internal)?), "application/json"))
         }
         Output::Table(v) => {
@@ -168,7 +169,11 @@ pub fn list(
                 if i > 0 {
                     out.push(b',');
                 }
-                out.extend_from_slice(&o.json);
+                if res.version.is_some() {
+                    out.extend_from_slice(&res.served_json(&o.json).map_err(ApiError::internal)?);
+                } else {
+                    out.extend_from_slice(&o.json);
+                }
             }
             out.extend_from_slice(b"]}");
             Ok((Bytes::from(out), "application/json"))
@@ -176,7 +181,7 @@ pub fn list(
         Output::Yaml => {
             let mut values = Vec::with_capacity(items.len());
             for o in items {
-                values.push(decode_value(o)?);
+                values.push(decode_value(res, o)?);
             }
             let v = serde_json::json!({
                 "kind": res.info.list_kind(),
@@ -189,7 +194,7 @@ pub fn list(
         Output::PartialMetadata(ver) => {
             let mut values = Vec::with_capacity(items.len());
             for o in items {
-                values.push(partial_metadata(&decode_value(o)?, ver));
+                values.push(partial_metadata(&decode_value(res, o)?, ver));
             }
             let v = serde_json::json!({
                 "kind": "PartialObjectMetadataList",

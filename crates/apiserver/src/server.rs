@@ -10,7 +10,7 @@ use apimachinery::ApiError;
 use http::{Request, Response, StatusCode, header};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
@@ -98,7 +98,12 @@ pub async fn serve(api: Arc<Api>, listener: TcpListener, tls: Arc<rustls::Server
 
 async fn serve_connection(api: Arc<Api>, tls: tokio_rustls::server::TlsStream<tokio::net::TcpStream>, user: Option<User>, peer: SocketAddr) {
     let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-    builder.http2().max_concurrent_streams(1000).keep_alive_interval(Some(Duration::from_secs(30)));
+    builder.http1().timer(TokioTimer::new());
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(1000)
+        .keep_alive_interval(Some(Duration::from_secs(30)));
     let svc = service_fn(move |req: Request<Incoming>| {
         let api = api.clone();
         let user = user.clone();

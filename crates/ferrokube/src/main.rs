@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod server;
 
 /// Kubernetes in one binary, secure by default.
@@ -20,6 +21,15 @@ struct Cli {
 enum Command {
     /// Run the control plane (and, unless --disable-agent, a node agent for this machine).
     Server(ServerArgs),
+    /// Measure a ferrokube server (see BENCHMARKS.md).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum BenchCommand {
+    /// The API: start-up, idle memory, creates, gets, lists, watch fan-out.
+    Api(bench::ApiBenchArgs),
 }
 
 /// Flags of `ferrokube server`.
@@ -60,5 +70,6 @@ fn main() -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     match cli.command {
         Command::Server(args) => rt.block_on(server::run(args)),
+        Command::Bench(BenchCommand::Api(args)) => rt.block_on(bench::api(args)),
     }
 }

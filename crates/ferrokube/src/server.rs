@@ -99,6 +99,8 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         _ = term.recv() => {}
     }
     tracing::info!("shutting down");
-    store.close().await;
+    if let Err(e) = store.close().await {
+        tracing::warn!(error = %e, "closing the store");
+    }
     Ok(())
 }

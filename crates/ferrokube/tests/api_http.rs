@@ -80,7 +80,7 @@ async fn anonymous_requests_reach_only_health_and_version() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn negotiation_and_limits() {
     let s = Server::start();
-    let c = s.client().await;
+    let c = s.raw_client().await;
     let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "n1"}, "data": {"a": "1"}});
     assert_eq!(post_json(&c, "/api/v1/namespaces/default/configmaps", &cm).await.status, 201);
     let path = "/api/v1/namespaces/default/configmaps/n1";
@@ -134,7 +134,7 @@ async fn negotiation_and_limits() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tables_partial_metadata_and_discovery() {
     let s = Server::start();
-    let c = s.client().await;
+    let c = s.raw_client().await;
     let table_accept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json";
     let r = call(&c, Method::GET, "/api/v1/namespaces", &[("accept", table_accept)], Vec::new()).await;
     let t = r.json();
@@ -197,7 +197,7 @@ async fn tables_partial_metadata_and_discovery() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrency_generation_and_deletion() {
     let s = Server::start();
-    let c = s.client().await;
+    let c = s.raw_client().await;
     let base = "/api/v1/namespaces/default/configmaps";
     let created = post_json(&c, base, &json!({"metadata": {"generateName": "gen-"}, "data": {"a": "1"}})).await;
     assert_eq!(created.status, 201);
@@ -284,7 +284,7 @@ async fn concurrency_generation_and_deletion() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn services_get_cluster_ips_and_node_ports() {
     let s = Server::start();
-    let c = s.client().await;
+    let c = s.raw_client().await;
     let k = get(&c, "/api/v1/namespaces/default/services/kubernetes").await.json();
     assert_eq!(k["spec"]["clusterIP"], "10.43.0.1");
     assert_eq!(k["spec"]["ports"][0]["port"], 443);
@@ -319,7 +319,7 @@ async fn services_get_cluster_ips_and_node_ports() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watch_semantics() {
     let s = Server::start();
-    let c = s.client().await;
+    let c = s.raw_client().await;
     let base = "/api/v1/namespaces/default/configmaps";
     let first = post_json(&c, base, &json!({"metadata": {"name": "w1"}})).await.json();
     let rv1 = first["metadata"]["resourceVersion"].as_str().unwrap().to_string();

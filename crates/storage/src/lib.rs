@@ -204,17 +204,45 @@ pub trait Backend: Send + Sync + 'static {
 }
 
 /// The exclusive end key of the range of all keys that start with `prefix` (etcd's prefix end:
-/// the prefix with its last byte incremented).
+/// the prefix with its last character incremented; for ASCII, its last byte).
 pub fn prefix_end(prefix: &str) -> String {
-    let mut bytes = prefix.as_bytes().to_vec();
-    while let Some(last) = bytes.pop() {
-        if last < 0xff {
-            bytes.push(last + 1);
-            // Keys are UTF-8 strings built by the apiserver (ASCII in practice); an increment of
-            // an ASCII byte stays ASCII.
-            return String::from_utf8_lossy(&bytes).into_owned();
+    // Incrementing the last *byte* (as etcd does) can produce invalid UTF-8 for a non-ASCII
+    // prefix (e.g. "\u{bf}" ends in 0xbf); incrementing the last *character* gives the same
+    // bound in UTF-8 (= code point) order and stays valid.
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = match last {
+            '\u{d7ff}' => Some('\u{e000}'),
+            c => char::from_u32(u32::from(c) + 1),
+        };
+        if let Some(n) = next {
+            chars.push(n);
+            return chars.into_iter().collect();
         }
     }
-    // All 0xff (impossible for UTF-8 text): no upper bound.
+    // Empty, or all U+10FFFF: no upper bound a string can express; this is above every key that
+    // does not itself start with U+10FFFF.
     "\u{10ffff}".to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prefix_end;
+
+    #[test]
+    fn prefix_end_bounds_exactly_the_prefix() {
+        assert_eq!(prefix_end("/registry/pods/"), "/registry/pods0");
+        assert_eq!(prefix_end("a"), "b");
+        // The old byte increment turned "\u{bf}" (c2 bf) into invalid UTF-8 ("\u{fffd}\u{fffd}"),
+        // a bound that let keys starting with "\u{c0}" into the range.
+        let end = prefix_end("x\u{bf}");
+        assert_eq!(end, "x\u{c0}");
+        for inside in ["x\u{bf}", "x\u{bf}\u{10ffff}", "x\u{bf}zz"] {
+            assert!(inside < end.as_str(), "{inside:?}");
+        }
+        assert!("x\u{c0}" >= end.as_str());
+        assert_eq!(prefix_end("a\u{d7ff}"), "a\u{e000}");
+        assert_eq!(prefix_end("a\u{10ffff}"), "b");
+        assert_eq!(prefix_end(""), "\u{10ffff}");
+    }
 }

@@ -15,6 +15,12 @@ const GROUP: &str = "admissionregistration.k8s.io";
 pub struct MutatingWebhookConfigurations;
 impl Strategy for MutatingWebhookConfigurations {
     type K = api::MutatingWebhookConfiguration;
+    fn generation_changed(&self, new: &api::MutatingWebhookConfiguration, old: &api::MutatingWebhookConfiguration) -> bool {
+        new.webhooks != old.webhooks
+    }
+    fn defaults(&self, o: &mut api::MutatingWebhookConfiguration) {
+        crate::defaults::admissionregistration::mutating_webhook_configuration(o)
+    }
     fn columns(&self) -> Vec<apimachinery::table::Column> {
         crate::printers::admissionregistration::mutating_webhook_configuration_columns()
     }
@@ -34,6 +40,12 @@ impl Strategy for MutatingWebhookConfigurations {
 pub struct ValidatingWebhookConfigurations;
 impl Strategy for ValidatingWebhookConfigurations {
     type K = api::ValidatingWebhookConfiguration;
+    fn generation_changed(&self, new: &api::ValidatingWebhookConfiguration, old: &api::ValidatingWebhookConfiguration) -> bool {
+        new.webhooks != old.webhooks
+    }
+    fn defaults(&self, o: &mut api::ValidatingWebhookConfiguration) {
+        crate::defaults::admissionregistration::validating_webhook_configuration(o)
+    }
     fn columns(&self) -> Vec<apimachinery::table::Column> {
         crate::printers::admissionregistration::validating_webhook_configuration_columns()
     }
@@ -53,6 +65,9 @@ impl Strategy for ValidatingWebhookConfigurations {
 pub struct ValidatingAdmissionPolicies;
 impl Strategy for ValidatingAdmissionPolicies {
     type K = api::ValidatingAdmissionPolicy;
+    fn defaults(&self, o: &mut api::ValidatingAdmissionPolicy) {
+        crate::defaults::admissionregistration::validating_admission_policy(o)
+    }
     fn columns(&self) -> Vec<apimachinery::table::Column> {
         crate::printers::admissionregistration::validating_admission_policy_columns()
     }
@@ -72,6 +87,9 @@ impl Strategy for ValidatingAdmissionPolicies {
 pub struct ValidatingAdmissionPolicyBindings;
 impl Strategy for ValidatingAdmissionPolicyBindings {
     type K = api::ValidatingAdmissionPolicyBinding;
+    fn defaults(&self, o: &mut api::ValidatingAdmissionPolicyBinding) {
+        crate::defaults::admissionregistration::validating_admission_policy_binding(o)
+    }
     fn columns(&self) -> Vec<apimachinery::table::Column> {
         crate::printers::admissionregistration::validating_admission_policy_binding_columns()
     }

@@ -12,6 +12,9 @@ parts!(spec, status: api::CustomResourceDefinition);
 pub struct CustomResourceDefinitions;
 impl Strategy for CustomResourceDefinitions {
     type K = api::CustomResourceDefinition;
+    fn defaults(&self, o: &mut api::CustomResourceDefinition) {
+        crate::defaults::apiextensions::custom_resource_definition(o)
+    }
     fn columns(&self) -> Vec<apimachinery::table::Column> {
         crate::printers::apiextensions::custom_resource_definition_columns()
     }

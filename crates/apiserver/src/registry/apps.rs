@@ -16,6 +16,12 @@ fn apps(kind: &str, plural: &str) -> ResourceInfo {
 pub struct Deployments;
 impl Strategy for Deployments {
     type K = api::Deployment;
+    fn generation_changed(&self, new: &api::Deployment, old: &api::Deployment) -> bool {
+        new.spec != old.spec || new.metadata.annotations != old.metadata.annotations
+    }
+    fn defaults(&self, o: &mut api::Deployment) {
+        crate::defaults::apps::deployment(o)
+    }
     fn columns(&self) -> Vec<apimachinery::table::Column> {
         crate::printers::apps::deployment_columns()
     }
@@ -34,6 +40,9 @@ impl Strategy for Deployments {
 pub struct ReplicaSets;
 impl Strategy for ReplicaSets {
     type K = api::ReplicaSet;
+    fn defaults(&self, o: &mut api::ReplicaSet) {
+        crate::defaults::apps::replica_set(o)
+    }
     fn columns(&self) -> Vec<apimachinery::table::Column> {
         crate::printers::apps::replica_set_columns()
     }
@@ -58,6 +67,9 @@ impl Strategy for ReplicaSets {
 pub struct StatefulSets;
 impl Strategy for StatefulSets {
     type K = api::StatefulSet;
+    fn defaults(&self, o: &mut api::StatefulSet) {
+        crate::defaults::apps::stateful_set(o)
+    }
     fn columns(&self) -> Vec<apimachinery::table::Column> {
         crate::printers::apps::stateful_set_columns()
     }
@@ -76,6 +88,9 @@ impl Strategy for StatefulSets {
 pub struct DaemonSets;
 impl Strategy for DaemonSets {
     type K = api::DaemonSet;
+    fn defaults(&self, o: &mut api::DaemonSet) {
+        crate::defaults::apps::daemon_set(o)
+    }
     fn columns(&self) -> Vec<apimachinery::table::Column> {
         crate::printers::apps::daemon_set_columns()
     }
@@ -94,6 +109,9 @@ impl Strategy for DaemonSets {
 pub struct ControllerRevisions;
 impl Strategy for ControllerRevisions {
     type K = api::ControllerRevision;
+    fn defaults(&self, o: &mut api::ControllerRevision) {
+        crate::defaults::apps::controller_revision(o)
+    }
     fn columns(&self) -> Vec<apimachinery::table::Column> {
         crate::printers::apps::controller_revision_columns()
     }

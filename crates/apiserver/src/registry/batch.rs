@@ -11,6 +11,9 @@ parts!(spec, status: api::Job, api::CronJob);
 pub struct Jobs;
 impl Strategy for Jobs {
     type K = api::Job;
+    fn defaults(&self, o: &mut api::Job) {
+        crate::defaults::batch::job(o)
+    }
     fn columns(&self) -> Vec<apimachinery::table::Column> {
         crate::printers::batch::job_columns()
     }
@@ -35,6 +38,9 @@ impl Strategy for Jobs {
 pub struct CronJobs;
 impl Strategy for CronJobs {
     type K = api::CronJob;
+    fn defaults(&self, o: &mut api::CronJob) {
+        crate::defaults::batch::cron_job(o)
+    }
     fn columns(&self) -> Vec<apimachinery::table::Column> {
         crate::printers::batch::cron_job_columns()
     }

@@ -11,6 +11,9 @@ parts!(spec, status: api::CertificateSigningRequest);
 pub struct CertificateSigningRequests;
 impl Strategy for CertificateSigningRequests {
     type K = api::CertificateSigningRequest;
+    fn defaults(&self, o: &mut api::CertificateSigningRequest) {
+        crate::defaults::certificates::certificate_signing_request(o)
+    }
     fn columns(&self) -> Vec<apimachinery::table::Column> {
         crate::printers::certificates::certificate_signing_request_columns()
     }

@@ -11,6 +11,9 @@ parts!(spec: api::Lease);
 pub struct Leases;
 impl Strategy for Leases {
     type K = api::Lease;
+    fn defaults(&self, o: &mut api::Lease) {
+        crate::defaults::coordination::lease(o)
+    }
     fn columns(&self) -> Vec<apimachinery::table::Column> {
         crate::printers::coordination::lease_columns()
     }

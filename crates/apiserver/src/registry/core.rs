@@ -18,6 +18,9 @@ fn core(kind: &str, plural: &str, namespaced: bool) -> ResourceInfo {
 pub struct Pods;
 impl Strategy for Pods {
     type K = api::Pod;
+    fn defaults(&self, o: &mut api::Pod) {
+        crate::defaults::core::pod(o)
+    }
     fn columns(&self) -> Vec<apimachinery::table::Column> {
         crate::printers::core::pod_columns()
     }
@@ -65,6 +68,9 @@ impl Strategy for Pods {
 pub struct Services;
 impl Strategy for Services {
     type K = api::Service;
+    fn defaults(&self, o: &mut api::Service) {
+        crate::defaults::core::service(o)
+    }
     fn columns(&self) -> Vec<apimachinery::table::Column> {
         crate::printers::core::service_columns()
     }
@@ -96,6 +102,9 @@ impl Strategy for Services {
 pub struct Namespaces;
 impl Strategy for Namespaces {
     type K = api::Namespace;
+    fn defaults(&self, o: &mut api::Namespace) {
+        crate::defaults::core::namespace(o)
+    }
     fn columns(&self) -> Vec<apimachinery::table::Column> {
         crate::printers::core::namespace_columns()
     }
@@ -137,6 +146,9 @@ impl Strategy for Namespaces {
 pub struct Nodes;
 impl Strategy for Nodes {
     type K = api::Node;
+    fn defaults(&self, o: &mut api::Node) {
+        crate::defaults::core::node(o)
+    }
     fn columns(&self) -> Vec<apimachinery::table::Column> {
         crate::printers::core::node_columns()
     }
@@ -164,6 +176,9 @@ impl Strategy for Nodes {
 pub struct ConfigMaps;
 impl Strategy for ConfigMaps {
     type K = api::ConfigMap;
+    fn defaults(&self, o: &mut api::ConfigMap) {
+        crate::defaults::core::config_map(o)
+    }
     fn columns(&self) -> Vec<apimachinery::table::Column> {
         crate::printers::core::config_map_columns()
     }
@@ -179,6 +194,9 @@ impl Strategy for ConfigMaps {
 pub struct Secrets;
 impl Strategy for Secrets {
     type K = api::Secret;
+    fn defaults(&self, o: &mut api::Secret) {
+        crate::defaults::core::secret(o)
+    }
     fn columns(&self) -> Vec<apimachinery::table::Column> {
         crate::printers::core::secret_columns()
     }
@@ -200,6 +218,9 @@ impl Strategy for Secrets {
 pub struct ServiceAccounts;
 impl Strategy for ServiceAccounts {
     type K = api::ServiceAccount;
+    fn defaults(&self, o: &mut api::ServiceAccount) {
+        crate::defaults::core::service_account(o)
+    }
     fn columns(&self) -> Vec<apimachinery::table::Column> {
         crate::printers::core::service_account_columns()
     }
@@ -215,6 +236,9 @@ impl Strategy for ServiceAccounts {
 pub struct Endpoints;
 impl Strategy for Endpoints {
     type K = api::Endpoints;
+    fn defaults(&self, o: &mut api::Endpoints) {
+        crate::defaults::core::endpoints(o)
+    }
     fn columns(&self) -> Vec<apimachinery::table::Column> {
         crate::printers::core::endpoints_columns()
     }
@@ -235,6 +259,9 @@ impl Strategy for Endpoints {
 pub struct Events;
 impl Strategy for Events {
     type K = api::Event;
+    fn defaults(&self, o: &mut api::Event) {
+        crate::defaults::core::event(o)
+    }
     fn columns(&self) -> Vec<apimachinery::table::Column> {
         crate::printers::core::event_columns()
     }
@@ -287,6 +314,9 @@ impl Strategy for Events {
 pub struct LimitRanges;
 impl Strategy for LimitRanges {
     type K = api::LimitRange;
+    fn defaults(&self, o: &mut api::LimitRange) {
+        crate::defaults::core::limit_range(o)
+    }
     fn columns(&self) -> Vec<apimachinery::table::Column> {
         crate::printers::core::limit_range_columns()
     }
@@ -302,6 +332,9 @@ impl Strategy for LimitRanges {
 pub struct ResourceQuotas;
 impl Strategy for ResourceQuotas {
     type K = api::ResourceQuota;
+    fn defaults(&self, o: &mut api::ResourceQuota) {
+        crate::defaults::core::resource_quota(o)
+    }
     fn columns(&self) -> Vec<apimachinery::table::Column> {
         crate::printers::core::resource_quota_columns()
     }
@@ -317,6 +350,9 @@ impl Strategy for ResourceQuotas {
 pub struct PersistentVolumes;
 impl Strategy for PersistentVolumes {
     type K = api::PersistentVolume;
+    fn defaults(&self, o: &mut api::PersistentVolume) {
+        crate::defaults::core::persistent_volume(o)
+    }
     fn columns(&self) -> Vec<apimachinery::table::Column> {
         crate::printers::core::persistent_volume_columns()
     }
@@ -338,6 +374,9 @@ impl Strategy for PersistentVolumes {
 pub struct PersistentVolumeClaims;
 impl Strategy for PersistentVolumeClaims {
     type K = api::PersistentVolumeClaim;
+    fn defaults(&self, o: &mut api::PersistentVolumeClaim) {
+        crate::defaults::core::persistent_volume_claim(o)
+    }
     fn columns(&self) -> Vec<apimachinery::table::Column> {
         crate::printers::core::persistent_volume_claim_columns()
     }
@@ -359,6 +398,9 @@ impl Strategy for PersistentVolumeClaims {
 pub struct ReplicationControllers;
 impl Strategy for ReplicationControllers {
     type K = api::ReplicationController;
+    fn defaults(&self, o: &mut api::ReplicationController) {
+        crate::defaults::core::replication_controller(o)
+    }
     fn columns(&self) -> Vec<apimachinery::table::Column> {
         crate::printers::core::replication_controller_columns()
     }
@@ -386,6 +428,15 @@ impl Strategy for ReplicationControllers {
 pub struct PodTemplates;
 impl Strategy for PodTemplates {
     type K = api::PodTemplate;
+    fn tracks_generation(&self) -> bool {
+        true
+    }
+    fn generation_changed(&self, new: &api::PodTemplate, old: &api::PodTemplate) -> bool {
+        new.template != old.template
+    }
+    fn defaults(&self, o: &mut api::PodTemplate) {
+        crate::defaults::core::pod_template(o)
+    }
     fn columns(&self) -> Vec<apimachinery::table::Column> {
         crate::printers::core::pod_template_columns()
     }

@@ -11,6 +11,15 @@ parts!(data: api::EndpointSlice);
 pub struct EndpointSlices;
 impl Strategy for EndpointSlices {
     type K = api::EndpointSlice;
+    fn generation_changed(&self, new: &api::EndpointSlice, old: &api::EndpointSlice) -> bool {
+        new.address_type != old.address_type
+            || new.endpoints != old.endpoints
+            || new.ports != old.ports
+            || new.metadata.labels != old.metadata.labels
+    }
+    fn defaults(&self, o: &mut api::EndpointSlice) {
+        crate::defaults::discovery::endpoint_slice(o)
+    }
     fn columns(&self) -> Vec<apimachinery::table::Column> {
         crate::printers::discovery::endpoint_slice_columns()
     }

@@ -238,9 +238,16 @@ pub trait Strategy: Send + Sync + 'static {
         Vec::new()
     }
 
-    /// Whether `metadata.generation` is maintained (set to 1, bumped on spec changes).
+    /// Whether `metadata.generation` is maintained (set to 1, bumped by
+    /// [`Strategy::generation_changed`]).
     fn tracks_generation(&self) -> bool {
         false
+    }
+
+    /// Whether an update changes the desired state, which bumps `metadata.generation`
+    /// (default: the spec differs).
+    fn generation_changed(&self, new: &Self::K, old: &Self::K) -> bool {
+        new.spec_differs(old)
     }
 
     /// Whether PUT of a missing object creates it.
@@ -470,7 +477,7 @@ impl<S: Strategy> DynStrategy for Typed<S> {
         <S::K as Parts>::HAS_STATUS
     }
     fn spec_differs(&self, new: &dyn Object, old: &dyn Object) -> bool {
-        cast::<S::K>(new).spec_differs(cast::<S::K>(old))
+        self.strategy.generation_changed(cast::<S::K>(new), cast::<S::K>(old))
     }
     fn tracks_generation(&self) -> bool {
         self.strategy.tracks_generation()
@@ -521,12 +528,25 @@ impl<S: Strategy> DynStrategy for Typed<S> {
 pub struct Resource {
     /// Naming facts.
     pub info: ResourceInfo,
-    /// Behaviour.
+    /// Behaviour (of the stored kind).
     pub strategy: Arc<dyn DynStrategy>,
     /// Storage key prefix, `/registry/<segment>/`.
     pub prefix: String,
     /// Subresources served (`status`, `scale`, ...).
     pub subresources: Vec<Subresource>,
+    /// For a version served from another version's storage: how it converts.
+    pub version: Option<ServedVersion>,
+}
+
+/// A version served from another version's storage (events.k8s.io/v1 from core/v1 events,
+/// autoscaling/v1 from autoscaling/v2): objects convert on the way in and out.
+pub struct ServedVersion {
+    /// Decodes and defaults request bodies of the served kind.
+    pub decoder: Arc<dyn DynStrategy>,
+    /// Served JSON → stored JSON.
+    pub to_storage: fn(Value) -> Result<Value, String>,
+    /// Stored JSON → served JSON.
+    pub from_storage: fn(Value) -> Result<Value, String>,
 }
 
 /// A subresource as discovery shows it.
@@ -560,7 +580,51 @@ impl Resource {
                 verbs: &["get", "patch", "update"],
             });
         }
-        Resource { info, strategy: Arc::new(typed), prefix, subresources }
+        Resource { info, strategy: Arc::new(typed), prefix, subresources, version: None }
+    }
+
+    /// Serves another version of `storage`'s objects, converting with `to_storage` and
+    /// `from_storage`; `served` decodes and defaults request bodies of that version.
+    pub fn converted<S: Strategy>(
+        storage: &Resource,
+        served: S,
+        to_storage: fn(Value) -> Result<Value, String>,
+        from_storage: fn(Value) -> Result<Value, String>,
+    ) -> Resource {
+        let decoder = Typed::new(served);
+        let info = decoder.info.clone();
+        let subresources = storage
+            .subresources
+            .iter()
+            .map(|s| Subresource { kind: if s.name == "status" { info.kind.clone() } else { s.kind.clone() }, ..s.clone() })
+            .collect();
+        Resource {
+            info,
+            strategy: storage.strategy.clone(),
+            prefix: storage.prefix.clone(),
+            subresources,
+            version: Some(ServedVersion { decoder: Arc::new(decoder), to_storage, from_storage }),
+        }
+    }
+
+    /// The JSON clients of this version see for stored (or cached) JSON.
+    pub fn served_json(&self, json: &bytes::Bytes) -> Result<bytes::Bytes, String> {
+        match &self.version {
+            None => Ok(json.clone()),
+            Some(v) => {
+                let value: Value = serde_json::from_slice(json).map_err(|e| e.to_string())?;
+                let out = (v.from_storage)(value)?;
+                serde_json::to_vec(&out).map(bytes::Bytes::from).map_err(|e| e.to_string())
+            }
+        }
+    }
+
+    /// The strategy that decodes request bodies of this version.
+    pub fn decoder(&self) -> &Arc<dyn DynStrategy> {
+        match &self.version {
+            None => &self.strategy,
+            Some(v) => &v.decoder,
+        }
     }
 
     /// The storage key of an object.
@@ -605,9 +669,17 @@ impl Registry {
         self.by_gvr.get(&(group.to_string(), version.to_string(), plural.to_string()))
     }
 
-    /// Finds the resource that owns a storage key (longest matching prefix).
+    /// Finds the resource whose stored kind owns a storage key (longest matching prefix).
     pub fn by_key(&self, key: &str) -> Option<&Arc<Resource>> {
-        self.resources.iter().filter(|r| key.starts_with(&r.prefix)).max_by_key(|r| r.prefix.len())
+        self.resources
+            .iter()
+            .filter(|r| r.version.is_none() && key.starts_with(&r.prefix))
+            .max_by_key(|r| r.prefix.len())
+    }
+
+    /// The resource registered for a group/plural in any version (used by converted versions).
+    pub fn find(&self, group: &str, version: &str, plural: &str) -> Option<Arc<Resource>> {
+        self.get(group, version, plural).cloned()
     }
 
     /// The served API groups in discovery order, each with its versions (preferred first).

@@ -14,6 +14,9 @@ const GROUP: &str = "networking.k8s.io";
 pub struct Ingresses;
 impl Strategy for Ingresses {
     type K = api::Ingress;
+    fn defaults(&self, o: &mut api::Ingress) {
+        crate::defaults::networking::ingress(o)
+    }
     fn columns(&self) -> Vec<apimachinery::table::Column> {
         crate::printers::networking::ingress_columns()
     }
@@ -35,6 +38,9 @@ impl Strategy for Ingresses {
 pub struct IngressClasses;
 impl Strategy for IngressClasses {
     type K = api::IngressClass;
+    fn defaults(&self, o: &mut api::IngressClass) {
+        crate::defaults::networking::ingress_class(o)
+    }
     fn columns(&self) -> Vec<apimachinery::table::Column> {
         crate::printers::networking::ingress_class_columns()
     }
@@ -53,6 +59,9 @@ impl Strategy for IngressClasses {
 pub struct NetworkPolicies;
 impl Strategy for NetworkPolicies {
     type K = api::NetworkPolicy;
+    fn defaults(&self, o: &mut api::NetworkPolicy) {
+        crate::defaults::networking::network_policy(o)
+    }
     fn columns(&self) -> Vec<apimachinery::table::Column> {
         crate::printers::networking::network_policy_columns()
     }

@@ -11,6 +11,9 @@ parts!(data: api::RuntimeClass);
 pub struct RuntimeClasses;
 impl Strategy for RuntimeClasses {
     type K = api::RuntimeClass;
+    fn defaults(&self, o: &mut api::RuntimeClass) {
+        crate::defaults::node::runtime_class(o)
+    }
     fn columns(&self) -> Vec<apimachinery::table::Column> {
         crate::printers::node::runtime_class_columns()
     }

@@ -11,6 +11,9 @@ parts!(spec, status: api::PodDisruptionBudget);
 pub struct PodDisruptionBudgets;
 impl Strategy for PodDisruptionBudgets {
     type K = api::PodDisruptionBudget;
+    fn defaults(&self, o: &mut api::PodDisruptionBudget) {
+        crate::defaults::policy::pod_disruption_budget(o)
+    }
     fn columns(&self) -> Vec<apimachinery::table::Column> {
         crate::printers::policy::pod_disruption_budget_columns()
     }

@@ -10,7 +10,7 @@ parts!(data: api::Role, api::RoleBinding, api::ClusterRole, api::ClusterRoleBind
 const GROUP: &str = "rbac.authorization.k8s.io";
 
 macro_rules! rbac {
-    ($name:ident, $kind:ty, $k:literal, $plural:literal, $ns:literal, $cols:path, $cells:path) => {
+    ($name:ident, $kind:ty, $k:literal, $plural:literal, $ns:literal, $cols:path, $cells:path, $defaults:path) => {
         #[doc = $plural]
         pub struct $name;
         impl Strategy for $name {
@@ -24,6 +24,9 @@ macro_rules! rbac {
             fn columns(&self) -> Vec<apimachinery::table::Column> {
                 $cols()
             }
+            fn defaults(&self, o: &mut $kind) {
+                $defaults(o)
+            }
             fn cells(&self, o: &$kind, now: jiff::Timestamp) -> Vec<serde_json::Value> {
                 $cells(o, now)
             }
@@ -31,10 +34,10 @@ macro_rules! rbac {
     };
 }
 
-rbac!(Roles, api::Role, "Role", "roles", true, crate::printers::rbac::role_columns, crate::printers::rbac::role_cells);
-rbac!(RoleBindings, api::RoleBinding, "RoleBinding", "rolebindings", true, crate::printers::rbac::role_binding_columns, crate::printers::rbac::role_binding_cells);
-rbac!(ClusterRoles, api::ClusterRole, "ClusterRole", "clusterroles", false, crate::printers::rbac::cluster_role_columns, crate::printers::rbac::cluster_role_cells);
-rbac!(ClusterRoleBindings, api::ClusterRoleBinding, "ClusterRoleBinding", "clusterrolebindings", false, crate::printers::rbac::cluster_role_binding_columns, crate::printers::rbac::cluster_role_binding_cells);
+rbac!(Roles, api::Role, "Role", "roles", true, crate::printers::rbac::role_columns, crate::printers::rbac::role_cells, crate::defaults::rbac::role);
+rbac!(RoleBindings, api::RoleBinding, "RoleBinding", "rolebindings", true, crate::printers::rbac::role_binding_columns, crate::printers::rbac::role_binding_cells, crate::defaults::rbac::role_binding);
+rbac!(ClusterRoles, api::ClusterRole, "ClusterRole", "clusterroles", false, crate::printers::rbac::cluster_role_columns, crate::printers::rbac::cluster_role_cells, crate::defaults::rbac::cluster_role);
+rbac!(ClusterRoleBindings, api::ClusterRoleBinding, "ClusterRoleBinding", "clusterrolebindings", false, crate::printers::rbac::cluster_role_binding_columns, crate::printers::rbac::cluster_role_binding_cells, crate::defaults::rbac::cluster_role_binding);
 
 /// Registers RBAC.
 pub fn register(r: &mut Registry) {

@@ -11,6 +11,9 @@ parts!(data: api::PriorityClass);
 pub struct PriorityClasses;
 impl Strategy for PriorityClasses {
     type K = api::PriorityClass;
+    fn defaults(&self, o: &mut api::PriorityClass) {
+        crate::defaults::scheduling::priority_class(o)
+    }
     fn columns(&self) -> Vec<apimachinery::table::Column> {
         crate::printers::scheduling::priority_class_columns()
     }

@@ -16,6 +16,9 @@ const GROUP: &str = "storage.k8s.io";
 pub struct StorageClasses;
 impl Strategy for StorageClasses {
     type K = api::StorageClass;
+    fn defaults(&self, o: &mut api::StorageClass) {
+        crate::defaults::storage::storage_class(o)
+    }
     fn columns(&self) -> Vec<apimachinery::table::Column> {
         crate::printers::storage::storage_class_columns()
     }
@@ -31,6 +34,9 @@ impl Strategy for StorageClasses {
 pub struct VolumeAttachments;
 impl Strategy for VolumeAttachments {
     type K = api::VolumeAttachment;
+    fn defaults(&self, o: &mut api::VolumeAttachment) {
+        crate::defaults::storage::volume_attachment(o)
+    }
     fn columns(&self) -> Vec<apimachinery::table::Column> {
         crate::printers::storage::volume_attachment_columns()
     }
@@ -46,6 +52,9 @@ impl Strategy for VolumeAttachments {
 pub struct CsiDrivers;
 impl Strategy for CsiDrivers {
     type K = api::CSIDriver;
+    fn defaults(&self, o: &mut api::CSIDriver) {
+        crate::defaults::storage::csi_driver(o)
+    }
     fn columns(&self) -> Vec<apimachinery::table::Column> {
         crate::printers::storage::csi_driver_columns()
     }
@@ -61,6 +70,9 @@ impl Strategy for CsiDrivers {
 pub struct CsiNodes;
 impl Strategy for CsiNodes {
     type K = api::CSINode;
+    fn defaults(&self, o: &mut api::CSINode) {
+        crate::defaults::storage::csi_node(o)
+    }
     fn columns(&self) -> Vec<apimachinery::table::Column> {
         crate::printers::storage::csi_node_columns()
     }
@@ -76,6 +88,9 @@ impl Strategy for CsiNodes {
 pub struct CsiStorageCapacities;
 impl Strategy for CsiStorageCapacities {
     type K = api::CSIStorageCapacity;
+    fn defaults(&self, o: &mut api::CSIStorageCapacity) {
+        crate::defaults::storage::csi_storage_capacity(o)
+    }
     fn columns(&self) -> Vec<apimachinery::table::Column> {
         crate::printers::storage::csi_storage_capacity_columns()
     }

@@ -218,6 +218,14 @@ impl Server {
         kube::Client::try_from(cfg).unwrap()
     }
 
+    /// A kube-rs client as the admin that does not retry 5xx answers (to observe them).
+    pub async fn raw_client(&self) -> kube::Client {
+        let kc = kube::config::Kubeconfig::read_from(&self.kubeconfig).unwrap();
+        let mut cfg = kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default()).await.unwrap();
+        cfg.default_retry = false;
+        kube::Client::try_from(cfg).unwrap()
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }

@@ -1,0 +1,325 @@
+//! `ferrokube bench`: measurements of a real `ferrokube server` process (started from this
+//! binary on a free loopback port with a temporary data directory), driven over HTTPS by kube-rs
+//! clients in this process. Prints each figure with its goal.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod};
+use kube::api::{Api, ListParams, PostParams, WatchEvent, WatchParams};
+
+/// Flags of `ferrokube bench api`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ApiBenchArgs {
+    /// Concurrent clients for the create and get phases.
+    #[arg(long, default_value_t = 64)]
+    pub clients: usize,
+    /// Seconds of the create phase (it also runs until `--pods` pods exist).
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u64,
+    /// Pods in the list phase.
+    #[arg(long, default_value_t = 10_000)]
+    pub pods: usize,
+    /// Watchers in the fan-out phase.
+    #[arg(long, default_value_t = 1000)]
+    pub watchers: usize,
+    /// Start-up measurements to take.
+    #[arg(long, default_value_t = 5)]
+    pub starts: usize,
+}
+
+struct ServerProc {
+    child: Child,
+    kubeconfig: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for ServerProc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Starts a server and returns it with the time until `/readyz` answered 200.
+fn start_server() -> anyhow::Result<(ServerProc, Duration)> {
+    let dir = tempfile::Builder::new().prefix("ferrokube-bench").tempdir()?;
+    let data = dir.path().join("data");
+    let port = free_port()?;
+    let t0 = Instant::now();
+    let child = Command::new(std::env::current_exe()?)
+        .args(["server", "--disable-agent", "--secure-port", &port.to_string(), "--data-dir"])
+        .arg(&data)
+        .env("FERROKUBE_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let kubeconfig = data.join("admin.kubeconfig");
+    let mut proc = ServerProc { child, kubeconfig, _dir: dir };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = proc.child.try_wait()? {
+            bail!("server exited during start: {status}");
+        }
+        if readyz(port, &data.join("tls/ca.crt")) {
+            return Ok((proc, t0.elapsed()));
+        }
+        if Instant::now() > deadline {
+            bail!("server not ready within 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// One TLS GET of /readyz (anonymous), true on HTTP 200.
+fn readyz(port: u16, ca: &Path) -> bool {
+    let Ok(pem) = std::fs::read_to_string(ca) else { return false };
+    let Ok(certs) = pki::certs_from_pem(&pem) else { return false };
+    let mut roots = rustls::RootCertStore::empty();
+    for c in certs {
+        let _ = roots.add(c);
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let Ok(builder) = rustls::ClientConfig::builder_with_provider(provider).with_safe_default_protocol_versions() else {
+        return false;
+    };
+    let cfg = Arc::new(builder.with_root_certificates(roots).with_no_client_auth());
+    let Ok(name) = rustls::pki_types::ServerName::try_from("127.0.0.1") else { return false };
+    let Ok(conn) = rustls::ClientConnection::new(cfg, name.to_owned()) else { return false };
+    let Ok(sock) = std::net::TcpStream::connect(("127.0.0.1", port)) else { return false };
+    let _ = sock.set_read_timeout(Some(Duration::from_secs(2)));
+    let mut tls = rustls::StreamOwned::new(conn, sock);
+    use std::io::{Read, Write};
+    if tls.write_all(b"GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").is_err() {
+        return false;
+    }
+    let mut buf = Vec::new();
+    let _ = tls.read_to_end(&mut buf);
+    buf.starts_with(b"HTTP/1.1 200")
+}
+
+fn rss_kib(pid: u32) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).context("no VmRSS")?;
+    Ok(line.split_whitespace().nth(1).context("VmRSS value")?.parse()?)
+}
+
+async fn client(kubeconfig: &Path) -> anyhow::Result<kube::Client> {
+    let kc = kube::config::Kubeconfig::read_from(kubeconfig)?;
+    let cfg = kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default()).await?;
+    Ok(kube::Client::try_from(cfg)?)
+}
+
+fn pod(name: &str) -> Pod {
+    serde_json::from_value(serde_json::json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "labels": {"app": "bench", "tier": "load"}},
+        "spec": {"containers": [{"name": "app", "image": "registry.local/app:1.0", "ports": [{"containerPort": 8080}],
+            "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}},
+            "env": [{"name": "MODE", "value": "bench"}]}]}
+    }))
+    .expect("static pod")
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Runs the API benchmark and prints the figures.
+pub async fn api(args: ApiBenchArgs) -> anyhow::Result<()> {
+    println!("ferrokube bench api: clients={} seconds={} pods={} watchers={}", args.clients, args.seconds, args.pods, args.watchers);
+
+    // start-up
+    let mut starts = Vec::new();
+    for _ in 0..args.starts.max(1) {
+        let (proc, took) = tokio::task::spawn_blocking(start_server).await??;
+        starts.push(took);
+        drop(proc);
+    }
+    starts.sort();
+    let median = percentile(&starts, 0.5);
+    println!("start to /readyz 200: median {:.0} ms (min {:.0}, max {:.0}; {} starts) goal < 1000 ms: {:.1}x under", ms(median), ms(starts[0]), ms(*starts.last().unwrap_or(&median)), starts.len(), 1000.0 / ms(median).max(0.001));
+
+    let (proc, _) = tokio::task::spawn_blocking(start_server).await??;
+    let pid = proc.child.id();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let idle = rss_kib(pid)?;
+    println!("idle RSS of `ferrokube server --disable-agent`: {:.1} MB, goal < 40 MB: {:.2}x of goal", idle as f64 / 1024.0, idle as f64 / 1024.0 / 40.0);
+
+    let c = client(&proc.kubeconfig).await?;
+    let nss: Api<Namespace> = Api::all(c.clone());
+    let ns: Namespace = serde_json::from_value(serde_json::json!({"metadata": {"name": "bench"}}))?;
+    nss.create(&PostParams::default(), &ns).await?;
+
+    // creates
+    let pods: Api<Pod> = Api::namespaced(c.clone(), "bench");
+    let counter = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let deadline = Instant::now() + Duration::from_secs(args.seconds);
+    let t0 = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..args.clients {
+        let pods = pods.clone();
+        let counter = counter.clone();
+        let target = args.pods;
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            loop {
+                let n = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if n >= target && Instant::now() > deadline {
+                    break;
+                }
+                let t = Instant::now();
+                pods.create(&PostParams::default(), &pod(&format!("p{n:07}"))).await?;
+                lat.push(t.elapsed());
+            }
+            Ok::<_, kube::Error>(lat)
+        }));
+    }
+    let mut lat = Vec::new();
+    for t in tasks {
+        lat.extend(t.await??);
+    }
+    let took = t0.elapsed();
+    lat.sort();
+    println!(
+        "creates over HTTPS ({} clients): {} pods in {:.1} s = {:.0} creates/s, p50 {:.2} ms, p99 {:.2} ms",
+        args.clients,
+        lat.len(),
+        took.as_secs_f64(),
+        lat.len() as f64 / took.as_secs_f64(),
+        ms(percentile(&lat, 0.5)),
+        ms(percentile(&lat, 0.99))
+    );
+    let stored = lat.len();
+
+    // gets
+    let t0 = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..args.clients {
+        let pods = pods.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            for i in 0..200 {
+                let n = (w * 200 + i) % stored;
+                let t = Instant::now();
+                pods.get(&format!("p{n:07}")).await?;
+                lat.push(t.elapsed());
+            }
+            Ok::<_, kube::Error>(lat)
+        }));
+    }
+    let mut lat = Vec::new();
+    for t in tasks {
+        lat.extend(t.await??);
+    }
+    let took = t0.elapsed();
+    lat.sort();
+    println!(
+        "GET ({} clients): {:.0} gets/s, p50 {:.2} ms, p99 {:.2} ms",
+        args.clients,
+        lat.len() as f64 / took.as_secs_f64(),
+        ms(percentile(&lat, 0.5)),
+        ms(percentile(&lat, 0.99))
+    );
+
+    // list
+    let mut lists = Vec::new();
+    let mut items = 0;
+    for _ in 0..5 {
+        let t = Instant::now();
+        let l = pods.list(&ListParams::default()).await?;
+        lists.push(t.elapsed());
+        items = l.items.len();
+    }
+    lists.sort();
+    println!(
+        "LIST of {items} pods (JSON, decoded by the client): median {:.0} ms, goal < 200 ms: {:.1}x under",
+        ms(percentile(&lists, 0.5)),
+        200.0 / ms(percentile(&lists, 0.5)).max(0.001)
+    );
+    // the server's part alone: raw bytes, no client-side decoding
+    let mut raw = Vec::new();
+    let mut bytes = 0;
+    for _ in 0..5 {
+        let req = http::Request::get("/api/v1/namespaces/bench/pods").body(Vec::new())?;
+        let t = Instant::now();
+        let text = c.request_text(req).await?;
+        raw.push(t.elapsed());
+        bytes = text.len();
+    }
+    raw.sort();
+    println!("LIST of {items} pods, raw response ({:.1} MB): median {:.0} ms", bytes as f64 / 1e6, ms(percentile(&raw, 0.5)));
+    let loaded = rss_kib(pid)?;
+    println!("RSS with {items} pods stored: {:.1} MB", loaded as f64 / 1024.0);
+
+    // watch fan-out
+    let cms: Api<ConfigMap> = Api::namespaced(c.clone(), "bench");
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(usize, String, Instant)>();
+    let mut watchers = Vec::new();
+    let rv = cms.list(&ListParams::default().limit(1)).await?.metadata.resource_version.unwrap_or_default();
+    for i in 0..args.watchers {
+        let cms = cms.clone();
+        let tx = tx.clone();
+        let rv = rv.clone();
+        watchers.push(tokio::spawn(async move {
+            let mut s = cms.watch(&WatchParams::default().timeout(290), &rv).await?.boxed();
+            while let Some(ev) = s.next().await {
+                if let Ok(WatchEvent::Added(cm)) = ev {
+                    let _ = tx.send((i, cm.metadata.name.unwrap_or_default(), Instant::now()));
+                }
+            }
+            Ok::<_, kube::Error>(())
+        }));
+    }
+    let mk = |name: &str| -> ConfigMap { serde_json::from_value(serde_json::json!({"metadata": {"name": name}})).expect("cm") };
+    cms.create(&PostParams::default(), &mk("warmup")).await?;
+    let mut warm = std::collections::HashSet::new();
+    let wait_until = Instant::now() + Duration::from_secs(120);
+    while warm.len() < args.watchers && Instant::now() < wait_until {
+        if let Ok(Some((i, name, _))) = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await {
+            if name == "warmup" {
+                warm.insert(i);
+            }
+        }
+    }
+    let t0 = Instant::now();
+    cms.create(&PostParams::default(), &mk("measured")).await?;
+    let mut seen = Vec::new();
+    let wait_until = Instant::now() + Duration::from_secs(60);
+    while seen.len() < warm.len() && Instant::now() < wait_until {
+        if let Ok(Some((_, name, at))) = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await {
+            if name == "measured" {
+                seen.push(at.duration_since(t0));
+            }
+        }
+    }
+    seen.sort();
+    println!(
+        "one write seen by {} of {} watchers: all within {:.1} ms (p50 {:.1} ms), write included",
+        seen.len(),
+        args.watchers,
+        ms(*seen.last().unwrap_or(&Duration::ZERO)),
+        ms(percentile(&seen, 0.5))
+    );
+    for w in watchers {
+        w.abort();
+    }
+    drop(proc);
+    Ok(())
+}
