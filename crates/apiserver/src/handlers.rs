@@ -457,14 +457,7 @@ async fn create(api: &Arc<Api>, res: &Arc<Resource>, ns: &str, query: &Query, he
 }
 
 fn encode_written(res: &Resource, json: Bytes, output: Output) -> ApiResult<(Bytes, &'static str)> {
-    let json = res.served_json(&json).map_err(ApiError::internal)?;
-    match output {
-        Output::Yaml => {
-            let v: Value = serde_json::from_slice(&json).map_err(ApiError::internal)?;
-            Ok((Bytes::from(codec::to_yaml(&v)), "application/yaml"))
-        }
-        _ => Ok((json, "application/json")),
-    }
+    encode_written_list(res.served_json(&json).map_err(ApiError::internal)?, output)
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -29,6 +29,7 @@ pub mod hooks;
 pub mod negotiate;
 pub mod openapi;
 pub mod patch;
+pub mod patchmeta;
 pub mod printers;
 pub mod registry;
 pub mod request;
@@ -36,6 +37,7 @@ pub mod response;
 pub mod server;
 pub mod store;
 pub mod subresources;
+pub mod validation;
 
 use cache::Caches;
 use registry::{Registry, Resource};

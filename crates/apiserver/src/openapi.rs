@@ -201,6 +201,7 @@ fn generate_group(resources: &[&std::sync::Arc<Resource>], generator: &mut schem
 
 fn finish_schemas(mut defs: Map<String, Value>, extra: Map<String, Value>, kinds: &[(String, Value)]) -> Map<String, Value> {
     defs.extend(extra);
+    crate::patchmeta::annotate_schemas(&mut defs);
     for (name, g) in kinds {
         if let Some(Value::Object(s)) = defs.get_mut(name) {
             s.insert("x-kubernetes-group-version-kind".into(), json!([g]));

@@ -575,7 +575,7 @@ pub struct ListResult {
     pub remaining: Option<i64>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 struct ContinueToken {
     v: String,
     rv: i64,

@@ -186,7 +186,14 @@ async fn tables_partial_metadata_and_discovery() {
     assert!(patch["parameters"].as_array().unwrap().iter().any(|p| p["name"] == "fieldValidation"));
     let schema = &doc["components"]["schemas"]["io.k8s.api.apps.v1.Deployment"];
     assert_eq!(schema["x-kubernetes-group-version-kind"][0]["kind"], "Deployment");
-    assert!(doc["components"]["schemas"]["io.k8s.api.core.v1.PodSpec"]["properties"]["containers"].is_object());
+    let containers = &doc["components"]["schemas"]["io.k8s.api.core.v1.PodSpec"]["properties"]["containers"];
+    assert!(containers.is_object());
+    // upstream's patch metadata, which kubectl's strategic merge patches rely on
+    let core_doc = get(&c, idx["paths"]["api/v1"]["serverRelativeURL"].as_str().unwrap()).await.json();
+    let containers = &core_doc["components"]["schemas"]["io.k8s.api.core.v1.PodSpec"]["properties"]["containers"];
+    assert_eq!(containers["x-kubernetes-patch-merge-key"], "name", "{containers}");
+    assert_eq!(containers["x-kubernetes-patch-strategy"], "merge");
+    assert_eq!(containers["x-kubernetes-list-type"], "map");
     let v2 = get(&c, "/openapi/v2").await;
     assert_eq!(v2.status, 200);
     assert!(v2.json()["definitions"]["io.k8s.api.core.v1.Pod"].is_object());

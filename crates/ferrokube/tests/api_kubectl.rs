@@ -165,23 +165,7 @@ fn selectors_and_chunking() {
 fn watch_sees_updates() {
     let s = Server::start();
     s.ok(&["create", "configmap", "watched", "--from-literal=a=1"]);
-    let mut child = std::process::Command::new(support::KUBECTL)
-        .env("HOME", s.path().join("home"))
-        .arg("--kubeconfig")
-        .arg(&s.kubeconfig)
-        .args(["get", "configmap", "watched", "-w", "-o", "jsonpath={.data.a}{\"\\n\"}"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        use std::io::BufRead;
-        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
+    let (mut child, rx) = s.kubectl_lines(&["get", "configmap", "watched", "-w", "-o", "jsonpath={.data.a}{\"\\n\"}"]);
     assert_eq!(rx.recv_timeout(Duration::from_secs(20)).unwrap(), "1");
     let f = s.file("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: watched\ndata:\n  a: \"2\"\n");
     s.ok(&["replace", "-f", &f]);
@@ -191,23 +175,7 @@ fn watch_sees_updates() {
     assert_eq!(got.unwrap(), "2");
 
     // the table form of a watch (what `kubectl get -w` prints)
-    let mut child = std::process::Command::new(support::KUBECTL)
-        .env("HOME", s.path().join("home"))
-        .arg("--kubeconfig")
-        .arg(&s.kubeconfig)
-        .args(["get", "configmaps", "-w"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        use std::io::BufRead;
-        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
+    let (mut child, rx) = s.kubectl_lines(&["get", "configmaps", "-w"]);
     let header = rx.recv_timeout(Duration::from_secs(20)).unwrap();
     assert!(header.starts_with("NAME") && header.contains("DATA"), "{header}");
     s.ok(&["create", "configmap", "later", "--from-literal=x=y"]);

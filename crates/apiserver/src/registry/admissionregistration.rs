@@ -15,6 +15,12 @@ const GROUP: &str = "admissionregistration.k8s.io";
 pub struct MutatingWebhookConfigurations;
 impl Strategy for MutatingWebhookConfigurations {
     type K = api::MutatingWebhookConfiguration;
+    fn validate(&self, o: &api::MutatingWebhookConfiguration) -> apimachinery::ErrorList {
+        crate::validation::mutating_webhook_configuration(o)
+    }
+    fn validate_update(&self, new: &api::MutatingWebhookConfiguration, old: &api::MutatingWebhookConfiguration) -> apimachinery::ErrorList {
+        crate::validation::mutating_webhook_configuration_update(new, old)
+    }
     fn generation_changed(&self, new: &api::MutatingWebhookConfiguration, old: &api::MutatingWebhookConfiguration) -> bool {
         new.webhooks != old.webhooks
     }
@@ -40,6 +46,12 @@ impl Strategy for MutatingWebhookConfigurations {
 pub struct ValidatingWebhookConfigurations;
 impl Strategy for ValidatingWebhookConfigurations {
     type K = api::ValidatingWebhookConfiguration;
+    fn validate(&self, o: &api::ValidatingWebhookConfiguration) -> apimachinery::ErrorList {
+        crate::validation::validating_webhook_configuration(o)
+    }
+    fn validate_update(&self, new: &api::ValidatingWebhookConfiguration, old: &api::ValidatingWebhookConfiguration) -> apimachinery::ErrorList {
+        crate::validation::validating_webhook_configuration_update(new, old)
+    }
     fn generation_changed(&self, new: &api::ValidatingWebhookConfiguration, old: &api::ValidatingWebhookConfiguration) -> bool {
         new.webhooks != old.webhooks
     }
@@ -65,6 +77,15 @@ impl Strategy for ValidatingWebhookConfigurations {
 pub struct ValidatingAdmissionPolicies;
 impl Strategy for ValidatingAdmissionPolicies {
     type K = api::ValidatingAdmissionPolicy;
+    fn validate(&self, o: &api::ValidatingAdmissionPolicy) -> apimachinery::ErrorList {
+        crate::validation::validating_admission_policy(o)
+    }
+    fn validate_update(&self, new: &api::ValidatingAdmissionPolicy, old: &api::ValidatingAdmissionPolicy) -> apimachinery::ErrorList {
+        crate::validation::validating_admission_policy_update(new, old)
+    }
+    fn validate_status_update(&self, new: &api::ValidatingAdmissionPolicy, old: &api::ValidatingAdmissionPolicy) -> apimachinery::ErrorList {
+        crate::validation::validating_admission_policy_status_update(new, old)
+    }
     fn defaults(&self, o: &mut api::ValidatingAdmissionPolicy) {
         crate::defaults::admissionregistration::validating_admission_policy(o)
     }
@@ -87,6 +108,12 @@ impl Strategy for ValidatingAdmissionPolicies {
 pub struct ValidatingAdmissionPolicyBindings;
 impl Strategy for ValidatingAdmissionPolicyBindings {
     type K = api::ValidatingAdmissionPolicyBinding;
+    fn validate(&self, o: &api::ValidatingAdmissionPolicyBinding) -> apimachinery::ErrorList {
+        crate::validation::validating_admission_policy_binding(o)
+    }
+    fn validate_update(&self, new: &api::ValidatingAdmissionPolicyBinding, old: &api::ValidatingAdmissionPolicyBinding) -> apimachinery::ErrorList {
+        crate::validation::validating_admission_policy_binding_update(new, old)
+    }
     fn defaults(&self, o: &mut api::ValidatingAdmissionPolicyBinding) {
         crate::defaults::admissionregistration::validating_admission_policy_binding(o)
     }

@@ -12,6 +12,15 @@ parts!(spec, status: api::CustomResourceDefinition);
 pub struct CustomResourceDefinitions;
 impl Strategy for CustomResourceDefinitions {
     type K = api::CustomResourceDefinition;
+    fn validate(&self, o: &api::CustomResourceDefinition) -> apimachinery::ErrorList {
+        crate::validation::custom_resource_definition(o)
+    }
+    fn validate_update(&self, new: &api::CustomResourceDefinition, old: &api::CustomResourceDefinition) -> apimachinery::ErrorList {
+        crate::validation::custom_resource_definition_update(new, old)
+    }
+    fn validate_status_update(&self, new: &api::CustomResourceDefinition, old: &api::CustomResourceDefinition) -> apimachinery::ErrorList {
+        crate::validation::custom_resource_definition_status_update(new, old)
+    }
     fn defaults(&self, o: &mut api::CustomResourceDefinition) {
         crate::defaults::apiextensions::custom_resource_definition(o)
     }

@@ -16,6 +16,15 @@ fn apps(kind: &str, plural: &str) -> ResourceInfo {
 pub struct Deployments;
 impl Strategy for Deployments {
     type K = api::Deployment;
+    fn validate(&self, o: &api::Deployment) -> apimachinery::ErrorList {
+        crate::validation::deployment(o)
+    }
+    fn validate_update(&self, new: &api::Deployment, old: &api::Deployment) -> apimachinery::ErrorList {
+        crate::validation::deployment_update(new, old)
+    }
+    fn validate_status_update(&self, new: &api::Deployment, old: &api::Deployment) -> apimachinery::ErrorList {
+        crate::validation::deployment_status_update(new, old)
+    }
     fn generation_changed(&self, new: &api::Deployment, old: &api::Deployment) -> bool {
         new.spec != old.spec || new.metadata.annotations != old.metadata.annotations
     }
@@ -40,6 +49,15 @@ impl Strategy for Deployments {
 pub struct ReplicaSets;
 impl Strategy for ReplicaSets {
     type K = api::ReplicaSet;
+    fn validate(&self, o: &api::ReplicaSet) -> apimachinery::ErrorList {
+        crate::validation::replica_set(o)
+    }
+    fn validate_update(&self, new: &api::ReplicaSet, old: &api::ReplicaSet) -> apimachinery::ErrorList {
+        crate::validation::replica_set_update(new, old)
+    }
+    fn validate_status_update(&self, new: &api::ReplicaSet, old: &api::ReplicaSet) -> apimachinery::ErrorList {
+        crate::validation::replica_set_status_update(new, old)
+    }
     fn defaults(&self, o: &mut api::ReplicaSet) {
         crate::defaults::apps::replica_set(o)
     }
@@ -67,6 +85,15 @@ impl Strategy for ReplicaSets {
 pub struct StatefulSets;
 impl Strategy for StatefulSets {
     type K = api::StatefulSet;
+    fn validate(&self, o: &api::StatefulSet) -> apimachinery::ErrorList {
+        crate::validation::stateful_set(o)
+    }
+    fn validate_update(&self, new: &api::StatefulSet, old: &api::StatefulSet) -> apimachinery::ErrorList {
+        crate::validation::stateful_set_update(new, old)
+    }
+    fn validate_status_update(&self, new: &api::StatefulSet, old: &api::StatefulSet) -> apimachinery::ErrorList {
+        crate::validation::stateful_set_status_update(new, old)
+    }
     fn defaults(&self, o: &mut api::StatefulSet) {
         crate::defaults::apps::stateful_set(o)
     }
@@ -88,6 +115,15 @@ impl Strategy for StatefulSets {
 pub struct DaemonSets;
 impl Strategy for DaemonSets {
     type K = api::DaemonSet;
+    fn validate(&self, o: &api::DaemonSet) -> apimachinery::ErrorList {
+        crate::validation::daemon_set(o)
+    }
+    fn validate_update(&self, new: &api::DaemonSet, old: &api::DaemonSet) -> apimachinery::ErrorList {
+        crate::validation::daemon_set_update(new, old)
+    }
+    fn validate_status_update(&self, new: &api::DaemonSet, old: &api::DaemonSet) -> apimachinery::ErrorList {
+        crate::validation::daemon_set_status_update(new, old)
+    }
     fn defaults(&self, o: &mut api::DaemonSet) {
         crate::defaults::apps::daemon_set(o)
     }
@@ -109,6 +145,12 @@ impl Strategy for DaemonSets {
 pub struct ControllerRevisions;
 impl Strategy for ControllerRevisions {
     type K = api::ControllerRevision;
+    fn validate(&self, o: &api::ControllerRevision) -> apimachinery::ErrorList {
+        crate::validation::controller_revision(o)
+    }
+    fn validate_update(&self, new: &api::ControllerRevision, old: &api::ControllerRevision) -> apimachinery::ErrorList {
+        crate::validation::controller_revision_update(new, old)
+    }
     fn defaults(&self, o: &mut api::ControllerRevision) {
         crate::defaults::apps::controller_revision(o)
     }

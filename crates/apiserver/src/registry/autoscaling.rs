@@ -19,6 +19,15 @@ fn hpa_info(version: &str) -> ResourceInfo {
 pub struct HorizontalPodAutoscalers;
 impl Strategy for HorizontalPodAutoscalers {
     type K = api::HorizontalPodAutoscaler;
+    fn validate(&self, o: &api::HorizontalPodAutoscaler) -> apimachinery::ErrorList {
+        crate::validation::horizontal_pod_autoscaler(o)
+    }
+    fn validate_update(&self, new: &api::HorizontalPodAutoscaler, old: &api::HorizontalPodAutoscaler) -> apimachinery::ErrorList {
+        crate::validation::horizontal_pod_autoscaler_update(new, old)
+    }
+    fn validate_status_update(&self, new: &api::HorizontalPodAutoscaler, old: &api::HorizontalPodAutoscaler) -> apimachinery::ErrorList {
+        crate::validation::horizontal_pod_autoscaler_status_update(new, old)
+    }
     fn defaults(&self, o: &mut api::HorizontalPodAutoscaler) {
         crate::defaults::autoscaling::horizontal_pod_autoscaler(o)
     }
@@ -127,7 +136,7 @@ pub fn to_v2(mut v: Value) -> Result<Value, String> {
     let mut behavior = Value::Null;
     let mut conditions = Value::Null;
     let mut current_extra: Vec<Value> = Vec::new();
-    if let Some(ann) = v["metadata"]["annotations"].as_object_mut() {
+    if let Some(ann) = v.get_mut("metadata").and_then(|m| m.get_mut("annotations")).and_then(Value::as_object_mut) {
         if let Some(Value::String(t)) = ann.remove(METRICS) {
             metrics = serde_json::from_str(&t).map_err(|e| format!("{METRICS}: {e}"))?;
         }

@@ -11,6 +11,19 @@ parts!(spec, status: api::Job, api::CronJob);
 pub struct Jobs;
 impl Strategy for Jobs {
     type K = api::Job;
+    fn prepare_for_create(&self, o: &mut api::Job) {
+        o.status = None;
+        crate::validation::prepare_job_for_create(o);
+    }
+    fn validate(&self, o: &api::Job) -> apimachinery::ErrorList {
+        crate::validation::job(o)
+    }
+    fn validate_update(&self, new: &api::Job, old: &api::Job) -> apimachinery::ErrorList {
+        crate::validation::job_update(new, old)
+    }
+    fn validate_status_update(&self, new: &api::Job, old: &api::Job) -> apimachinery::ErrorList {
+        crate::validation::job_status_update(new, old)
+    }
     fn defaults(&self, o: &mut api::Job) {
         crate::defaults::batch::job(o)
     }
@@ -38,6 +51,15 @@ impl Strategy for Jobs {
 pub struct CronJobs;
 impl Strategy for CronJobs {
     type K = api::CronJob;
+    fn validate(&self, o: &api::CronJob) -> apimachinery::ErrorList {
+        crate::validation::cron_job(o)
+    }
+    fn validate_update(&self, new: &api::CronJob, old: &api::CronJob) -> apimachinery::ErrorList {
+        crate::validation::cron_job_update(new, old)
+    }
+    fn validate_status_update(&self, new: &api::CronJob, old: &api::CronJob) -> apimachinery::ErrorList {
+        crate::validation::cron_job_status_update(new, old)
+    }
     fn defaults(&self, o: &mut api::CronJob) {
         crate::defaults::batch::cron_job(o)
     }

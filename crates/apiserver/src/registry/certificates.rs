@@ -11,6 +11,15 @@ parts!(spec, status: api::CertificateSigningRequest);
 pub struct CertificateSigningRequests;
 impl Strategy for CertificateSigningRequests {
     type K = api::CertificateSigningRequest;
+    fn validate(&self, o: &api::CertificateSigningRequest) -> apimachinery::ErrorList {
+        crate::validation::certificate_signing_request(o)
+    }
+    fn validate_update(&self, new: &api::CertificateSigningRequest, old: &api::CertificateSigningRequest) -> apimachinery::ErrorList {
+        crate::validation::certificate_signing_request_update(new, old)
+    }
+    fn validate_status_update(&self, new: &api::CertificateSigningRequest, old: &api::CertificateSigningRequest) -> apimachinery::ErrorList {
+        crate::validation::certificate_signing_request_status_update(new, old)
+    }
     fn defaults(&self, o: &mut api::CertificateSigningRequest) {
         crate::defaults::certificates::certificate_signing_request(o)
     }

@@ -11,6 +11,12 @@ parts!(spec: api::Lease);
 pub struct Leases;
 impl Strategy for Leases {
     type K = api::Lease;
+    fn validate(&self, o: &api::Lease) -> apimachinery::ErrorList {
+        crate::validation::lease(o)
+    }
+    fn validate_update(&self, new: &api::Lease, old: &api::Lease) -> apimachinery::ErrorList {
+        crate::validation::lease_update(new, old)
+    }
     fn defaults(&self, o: &mut api::Lease) {
         crate::defaults::coordination::lease(o)
     }

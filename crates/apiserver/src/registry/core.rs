@@ -18,6 +18,15 @@ fn core(kind: &str, plural: &str, namespaced: bool) -> ResourceInfo {
 pub struct Pods;
 impl Strategy for Pods {
     type K = api::Pod;
+    fn validate(&self, o: &api::Pod) -> apimachinery::ErrorList {
+        crate::validation::pod(o)
+    }
+    fn validate_update(&self, new: &api::Pod, old: &api::Pod) -> apimachinery::ErrorList {
+        crate::validation::pod_update(new, old)
+    }
+    fn validate_status_update(&self, new: &api::Pod, old: &api::Pod) -> apimachinery::ErrorList {
+        crate::validation::pod_status_update(new, old)
+    }
     fn defaults(&self, o: &mut api::Pod) {
         crate::defaults::core::pod(o)
     }
@@ -68,6 +77,23 @@ impl Strategy for Pods {
 pub struct Services;
 impl Strategy for Services {
     type K = api::Service;
+    fn prepare_for_create(&self, o: &mut api::Service) {
+        o.status = None;
+        crate::validation::normalize_service_create(o);
+    }
+    fn prepare_for_update(&self, new: &mut api::Service, old: &api::Service) {
+        new.status = old.status.clone();
+        crate::validation::normalize_service_update(new, old);
+    }
+    fn validate(&self, o: &api::Service) -> apimachinery::ErrorList {
+        crate::validation::service(o)
+    }
+    fn validate_update(&self, new: &api::Service, old: &api::Service) -> apimachinery::ErrorList {
+        crate::validation::service_update(new, old)
+    }
+    fn validate_status_update(&self, new: &api::Service, old: &api::Service) -> apimachinery::ErrorList {
+        crate::validation::service_status_update(new, old)
+    }
     fn defaults(&self, o: &mut api::Service) {
         crate::defaults::core::service(o)
     }
@@ -102,6 +128,15 @@ impl Strategy for Services {
 pub struct Namespaces;
 impl Strategy for Namespaces {
     type K = api::Namespace;
+    fn validate(&self, o: &api::Namespace) -> apimachinery::ErrorList {
+        crate::validation::namespace(o)
+    }
+    fn validate_update(&self, new: &api::Namespace, old: &api::Namespace) -> apimachinery::ErrorList {
+        crate::validation::namespace_update(new, old)
+    }
+    fn validate_status_update(&self, new: &api::Namespace, old: &api::Namespace) -> apimachinery::ErrorList {
+        crate::validation::namespace_status_update(new, old)
+    }
     fn defaults(&self, o: &mut api::Namespace) {
         crate::defaults::core::namespace(o)
     }
@@ -146,6 +181,15 @@ impl Strategy for Namespaces {
 pub struct Nodes;
 impl Strategy for Nodes {
     type K = api::Node;
+    fn validate(&self, o: &api::Node) -> apimachinery::ErrorList {
+        crate::validation::node(o)
+    }
+    fn validate_update(&self, new: &api::Node, old: &api::Node) -> apimachinery::ErrorList {
+        crate::validation::node_update(new, old)
+    }
+    fn validate_status_update(&self, new: &api::Node, old: &api::Node) -> apimachinery::ErrorList {
+        crate::validation::node_status_update(new, old)
+    }
     fn defaults(&self, o: &mut api::Node) {
         crate::defaults::core::node(o)
     }
@@ -176,6 +220,12 @@ impl Strategy for Nodes {
 pub struct ConfigMaps;
 impl Strategy for ConfigMaps {
     type K = api::ConfigMap;
+    fn validate(&self, o: &api::ConfigMap) -> apimachinery::ErrorList {
+        crate::validation::config_map(o)
+    }
+    fn validate_update(&self, new: &api::ConfigMap, old: &api::ConfigMap) -> apimachinery::ErrorList {
+        crate::validation::config_map_update(new, old)
+    }
     fn defaults(&self, o: &mut api::ConfigMap) {
         crate::defaults::core::config_map(o)
     }
@@ -194,6 +244,12 @@ impl Strategy for ConfigMaps {
 pub struct Secrets;
 impl Strategy for Secrets {
     type K = api::Secret;
+    fn validate(&self, o: &api::Secret) -> apimachinery::ErrorList {
+        crate::validation::secret(o)
+    }
+    fn validate_update(&self, new: &api::Secret, old: &api::Secret) -> apimachinery::ErrorList {
+        crate::validation::secret_update(new, old)
+    }
     fn defaults(&self, o: &mut api::Secret) {
         crate::defaults::core::secret(o)
     }
@@ -218,6 +274,12 @@ impl Strategy for Secrets {
 pub struct ServiceAccounts;
 impl Strategy for ServiceAccounts {
     type K = api::ServiceAccount;
+    fn validate(&self, o: &api::ServiceAccount) -> apimachinery::ErrorList {
+        crate::validation::service_account(o)
+    }
+    fn validate_update(&self, new: &api::ServiceAccount, old: &api::ServiceAccount) -> apimachinery::ErrorList {
+        crate::validation::service_account_update(new, old)
+    }
     fn defaults(&self, o: &mut api::ServiceAccount) {
         crate::defaults::core::service_account(o)
     }
@@ -236,6 +298,12 @@ impl Strategy for ServiceAccounts {
 pub struct Endpoints;
 impl Strategy for Endpoints {
     type K = api::Endpoints;
+    fn validate(&self, o: &api::Endpoints) -> apimachinery::ErrorList {
+        crate::validation::endpoints(o)
+    }
+    fn validate_update(&self, new: &api::Endpoints, old: &api::Endpoints) -> apimachinery::ErrorList {
+        crate::validation::endpoints_update(new, old)
+    }
     fn defaults(&self, o: &mut api::Endpoints) {
         crate::defaults::core::endpoints(o)
     }
@@ -259,6 +327,12 @@ impl Strategy for Endpoints {
 pub struct Events;
 impl Strategy for Events {
     type K = api::Event;
+    fn validate(&self, o: &api::Event) -> apimachinery::ErrorList {
+        crate::validation::event(o)
+    }
+    fn validate_update(&self, new: &api::Event, old: &api::Event) -> apimachinery::ErrorList {
+        crate::validation::event_update(new, old)
+    }
     fn defaults(&self, o: &mut api::Event) {
         crate::defaults::core::event(o)
     }
@@ -314,6 +388,12 @@ impl Strategy for Events {
 pub struct LimitRanges;
 impl Strategy for LimitRanges {
     type K = api::LimitRange;
+    fn validate(&self, o: &api::LimitRange) -> apimachinery::ErrorList {
+        crate::validation::limit_range(o)
+    }
+    fn validate_update(&self, new: &api::LimitRange, old: &api::LimitRange) -> apimachinery::ErrorList {
+        crate::validation::limit_range_update(new, old)
+    }
     fn defaults(&self, o: &mut api::LimitRange) {
         crate::defaults::core::limit_range(o)
     }
@@ -332,6 +412,15 @@ impl Strategy for LimitRanges {
 pub struct ResourceQuotas;
 impl Strategy for ResourceQuotas {
     type K = api::ResourceQuota;
+    fn validate(&self, o: &api::ResourceQuota) -> apimachinery::ErrorList {
+        crate::validation::resource_quota(o)
+    }
+    fn validate_update(&self, new: &api::ResourceQuota, old: &api::ResourceQuota) -> apimachinery::ErrorList {
+        crate::validation::resource_quota_update(new, old)
+    }
+    fn validate_status_update(&self, new: &api::ResourceQuota, old: &api::ResourceQuota) -> apimachinery::ErrorList {
+        crate::validation::resource_quota_status_update(new, old)
+    }
     fn defaults(&self, o: &mut api::ResourceQuota) {
         crate::defaults::core::resource_quota(o)
     }
@@ -350,6 +439,15 @@ impl Strategy for ResourceQuotas {
 pub struct PersistentVolumes;
 impl Strategy for PersistentVolumes {
     type K = api::PersistentVolume;
+    fn validate(&self, o: &api::PersistentVolume) -> apimachinery::ErrorList {
+        crate::validation::persistent_volume(o)
+    }
+    fn validate_update(&self, new: &api::PersistentVolume, old: &api::PersistentVolume) -> apimachinery::ErrorList {
+        crate::validation::persistent_volume_update(new, old)
+    }
+    fn validate_status_update(&self, new: &api::PersistentVolume, old: &api::PersistentVolume) -> apimachinery::ErrorList {
+        crate::validation::persistent_volume_status_update(new, old)
+    }
     fn defaults(&self, o: &mut api::PersistentVolume) {
         crate::defaults::core::persistent_volume(o)
     }
@@ -374,6 +472,15 @@ impl Strategy for PersistentVolumes {
 pub struct PersistentVolumeClaims;
 impl Strategy for PersistentVolumeClaims {
     type K = api::PersistentVolumeClaim;
+    fn validate(&self, o: &api::PersistentVolumeClaim) -> apimachinery::ErrorList {
+        crate::validation::persistent_volume_claim(o)
+    }
+    fn validate_update(&self, new: &api::PersistentVolumeClaim, old: &api::PersistentVolumeClaim) -> apimachinery::ErrorList {
+        crate::validation::persistent_volume_claim_update(new, old)
+    }
+    fn validate_status_update(&self, new: &api::PersistentVolumeClaim, old: &api::PersistentVolumeClaim) -> apimachinery::ErrorList {
+        crate::validation::persistent_volume_claim_status_update(new, old)
+    }
     fn defaults(&self, o: &mut api::PersistentVolumeClaim) {
         crate::defaults::core::persistent_volume_claim(o)
     }
@@ -398,6 +505,15 @@ impl Strategy for PersistentVolumeClaims {
 pub struct ReplicationControllers;
 impl Strategy for ReplicationControllers {
     type K = api::ReplicationController;
+    fn validate(&self, o: &api::ReplicationController) -> apimachinery::ErrorList {
+        crate::validation::replication_controller(o)
+    }
+    fn validate_update(&self, new: &api::ReplicationController, old: &api::ReplicationController) -> apimachinery::ErrorList {
+        crate::validation::replication_controller_update(new, old)
+    }
+    fn validate_status_update(&self, new: &api::ReplicationController, old: &api::ReplicationController) -> apimachinery::ErrorList {
+        crate::validation::replication_controller_status_update(new, old)
+    }
     fn defaults(&self, o: &mut api::ReplicationController) {
         crate::defaults::core::replication_controller(o)
     }
@@ -428,6 +544,12 @@ impl Strategy for ReplicationControllers {
 pub struct PodTemplates;
 impl Strategy for PodTemplates {
     type K = api::PodTemplate;
+    fn validate(&self, o: &api::PodTemplate) -> apimachinery::ErrorList {
+        crate::validation::pod_template(o)
+    }
+    fn validate_update(&self, new: &api::PodTemplate, old: &api::PodTemplate) -> apimachinery::ErrorList {
+        crate::validation::pod_template_update(new, old)
+    }
     fn tracks_generation(&self) -> bool {
         true
     }

@@ -11,6 +11,12 @@ parts!(data: api::EndpointSlice);
 pub struct EndpointSlices;
 impl Strategy for EndpointSlices {
     type K = api::EndpointSlice;
+    fn validate(&self, o: &api::EndpointSlice) -> apimachinery::ErrorList {
+        crate::validation::endpoint_slice(o)
+    }
+    fn validate_update(&self, new: &api::EndpointSlice, old: &api::EndpointSlice) -> apimachinery::ErrorList {
+        crate::validation::endpoint_slice_update(new, old)
+    }
     fn generation_changed(&self, new: &api::EndpointSlice, old: &api::EndpointSlice) -> bool {
         new.address_type != old.address_type
             || new.endpoints != old.endpoints

@@ -13,6 +13,12 @@ parts!(data: api::Event);
 pub struct Events;
 impl Strategy for Events {
     type K = api::Event;
+    fn validate(&self, o: &api::Event) -> apimachinery::ErrorList {
+        crate::validation::events_event(o)
+    }
+    fn validate_update(&self, new: &api::Event, old: &api::Event) -> apimachinery::ErrorList {
+        crate::validation::events_event_update(new, old)
+    }
     fn defaults(&self, o: &mut api::Event) {
         crate::defaults::events::event(o)
     }

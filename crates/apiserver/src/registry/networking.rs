@@ -14,6 +14,15 @@ const GROUP: &str = "networking.k8s.io";
 pub struct Ingresses;
 impl Strategy for Ingresses {
     type K = api::Ingress;
+    fn validate(&self, o: &api::Ingress) -> apimachinery::ErrorList {
+        crate::validation::ingress(o)
+    }
+    fn validate_update(&self, new: &api::Ingress, old: &api::Ingress) -> apimachinery::ErrorList {
+        crate::validation::ingress_update(new, old)
+    }
+    fn validate_status_update(&self, new: &api::Ingress, old: &api::Ingress) -> apimachinery::ErrorList {
+        crate::validation::ingress_status_update(new, old)
+    }
     fn defaults(&self, o: &mut api::Ingress) {
         crate::defaults::networking::ingress(o)
     }
@@ -38,6 +47,12 @@ impl Strategy for Ingresses {
 pub struct IngressClasses;
 impl Strategy for IngressClasses {
     type K = api::IngressClass;
+    fn validate(&self, o: &api::IngressClass) -> apimachinery::ErrorList {
+        crate::validation::ingress_class(o)
+    }
+    fn validate_update(&self, new: &api::IngressClass, old: &api::IngressClass) -> apimachinery::ErrorList {
+        crate::validation::ingress_class_update(new, old)
+    }
     fn defaults(&self, o: &mut api::IngressClass) {
         crate::defaults::networking::ingress_class(o)
     }
@@ -59,6 +74,12 @@ impl Strategy for IngressClasses {
 pub struct NetworkPolicies;
 impl Strategy for NetworkPolicies {
     type K = api::NetworkPolicy;
+    fn validate(&self, o: &api::NetworkPolicy) -> apimachinery::ErrorList {
+        crate::validation::network_policy(o)
+    }
+    fn validate_update(&self, new: &api::NetworkPolicy, old: &api::NetworkPolicy) -> apimachinery::ErrorList {
+        crate::validation::network_policy_update(new, old)
+    }
     fn defaults(&self, o: &mut api::NetworkPolicy) {
         crate::defaults::networking::network_policy(o)
     }

@@ -11,6 +11,12 @@ parts!(data: api::RuntimeClass);
 pub struct RuntimeClasses;
 impl Strategy for RuntimeClasses {
     type K = api::RuntimeClass;
+    fn validate(&self, o: &api::RuntimeClass) -> apimachinery::ErrorList {
+        crate::validation::runtime_class(o)
+    }
+    fn validate_update(&self, new: &api::RuntimeClass, old: &api::RuntimeClass) -> apimachinery::ErrorList {
+        crate::validation::runtime_class_update(new, old)
+    }
     fn defaults(&self, o: &mut api::RuntimeClass) {
         crate::defaults::node::runtime_class(o)
     }

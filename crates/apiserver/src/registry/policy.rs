@@ -11,6 +11,15 @@ parts!(spec, status: api::PodDisruptionBudget);
 pub struct PodDisruptionBudgets;
 impl Strategy for PodDisruptionBudgets {
     type K = api::PodDisruptionBudget;
+    fn validate(&self, o: &api::PodDisruptionBudget) -> apimachinery::ErrorList {
+        crate::validation::pod_disruption_budget(o)
+    }
+    fn validate_update(&self, new: &api::PodDisruptionBudget, old: &api::PodDisruptionBudget) -> apimachinery::ErrorList {
+        crate::validation::pod_disruption_budget_update(new, old)
+    }
+    fn validate_status_update(&self, new: &api::PodDisruptionBudget, old: &api::PodDisruptionBudget) -> apimachinery::ErrorList {
+        crate::validation::pod_disruption_budget_status_update(new, old)
+    }
     fn defaults(&self, o: &mut api::PodDisruptionBudget) {
         crate::defaults::policy::pod_disruption_budget(o)
     }

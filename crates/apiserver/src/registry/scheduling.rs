@@ -11,6 +11,12 @@ parts!(data: api::PriorityClass);
 pub struct PriorityClasses;
 impl Strategy for PriorityClasses {
     type K = api::PriorityClass;
+    fn validate(&self, o: &api::PriorityClass) -> apimachinery::ErrorList {
+        crate::validation::priority_class(o)
+    }
+    fn validate_update(&self, new: &api::PriorityClass, old: &api::PriorityClass) -> apimachinery::ErrorList {
+        crate::validation::priority_class_update(new, old)
+    }
     fn defaults(&self, o: &mut api::PriorityClass) {
         crate::defaults::scheduling::priority_class(o)
     }

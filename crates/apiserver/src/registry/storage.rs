@@ -16,6 +16,12 @@ const GROUP: &str = "storage.k8s.io";
 pub struct StorageClasses;
 impl Strategy for StorageClasses {
     type K = api::StorageClass;
+    fn validate(&self, o: &api::StorageClass) -> apimachinery::ErrorList {
+        crate::validation::storage_class(o)
+    }
+    fn validate_update(&self, new: &api::StorageClass, old: &api::StorageClass) -> apimachinery::ErrorList {
+        crate::validation::storage_class_update(new, old)
+    }
     fn defaults(&self, o: &mut api::StorageClass) {
         crate::defaults::storage::storage_class(o)
     }
@@ -34,6 +40,15 @@ impl Strategy for StorageClasses {
 pub struct VolumeAttachments;
 impl Strategy for VolumeAttachments {
     type K = api::VolumeAttachment;
+    fn validate(&self, o: &api::VolumeAttachment) -> apimachinery::ErrorList {
+        crate::validation::volume_attachment(o)
+    }
+    fn validate_update(&self, new: &api::VolumeAttachment, old: &api::VolumeAttachment) -> apimachinery::ErrorList {
+        crate::validation::volume_attachment_update(new, old)
+    }
+    fn validate_status_update(&self, new: &api::VolumeAttachment, old: &api::VolumeAttachment) -> apimachinery::ErrorList {
+        crate::validation::volume_attachment_status_update(new, old)
+    }
     fn defaults(&self, o: &mut api::VolumeAttachment) {
         crate::defaults::storage::volume_attachment(o)
     }
@@ -52,6 +67,12 @@ impl Strategy for VolumeAttachments {
 pub struct CsiDrivers;
 impl Strategy for CsiDrivers {
     type K = api::CSIDriver;
+    fn validate(&self, o: &api::CSIDriver) -> apimachinery::ErrorList {
+        crate::validation::csi_driver(o)
+    }
+    fn validate_update(&self, new: &api::CSIDriver, old: &api::CSIDriver) -> apimachinery::ErrorList {
+        crate::validation::csi_driver_update(new, old)
+    }
     fn defaults(&self, o: &mut api::CSIDriver) {
         crate::defaults::storage::csi_driver(o)
     }
@@ -70,6 +91,12 @@ impl Strategy for CsiDrivers {
 pub struct CsiNodes;
 impl Strategy for CsiNodes {
     type K = api::CSINode;
+    fn validate(&self, o: &api::CSINode) -> apimachinery::ErrorList {
+        crate::validation::csi_node(o)
+    }
+    fn validate_update(&self, new: &api::CSINode, old: &api::CSINode) -> apimachinery::ErrorList {
+        crate::validation::csi_node_update(new, old)
+    }
     fn defaults(&self, o: &mut api::CSINode) {
         crate::defaults::storage::csi_node(o)
     }
@@ -88,6 +115,12 @@ impl Strategy for CsiNodes {
 pub struct CsiStorageCapacities;
 impl Strategy for CsiStorageCapacities {
     type K = api::CSIStorageCapacity;
+    fn validate(&self, o: &api::CSIStorageCapacity) -> apimachinery::ErrorList {
+        crate::validation::csi_storage_capacity(o)
+    }
+    fn validate_update(&self, new: &api::CSIStorageCapacity, old: &api::CSIStorageCapacity) -> apimachinery::ErrorList {
+        crate::validation::csi_storage_capacity_update(new, old)
+    }
     fn defaults(&self, o: &mut api::CSIStorageCapacity) {
         crate::defaults::storage::csi_storage_capacity(o)
     }
