@@ -32,10 +32,9 @@ pub mod scheduling;
 pub mod storage;
 
 mod image;
-mod quantity;
 
 pub use image::pull_policy_for_image;
-pub use quantity::{canonical_quantity, round_up_to_milli_canonical};
+pub use apimachinery::quantity::text::{canonical_quantity, round_up_to_milli_canonical};
 
 /// True when a Go non-pointer string field would read as "" (absent or empty).
 pub(crate) fn str_unset(v: &Option<String>) -> bool {

@@ -19,7 +19,6 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta, 
 use serde_json::Value;
 
 mod docs;
-mod quantity;
 
 pub mod admissionregistration;
 pub mod apiextensions;
@@ -47,7 +46,7 @@ pub(crate) const UNKNOWN: &str = "<unknown>";
 
 /// The printed form of a stored quantity (upstream's canonical `Quantity.String()`).
 pub fn format_quantity(q: &str) -> String {
-    quantity::canonical(q)
+    apimachinery::quantity::text::canonical_quantity(q).unwrap_or_else(|| q.to_string())
 }
 
 /// A JSON string cell.

@@ -6,7 +6,7 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity as KQuantity;
 
 use super::common::*;
 use super::core_pod::validate_container_resource_name;
-use super::quantity;
+use apimachinery::quantity;
 
 const MAX_PERIOD_SECONDS: i32 = 1800;
 const MAX_STABILIZATION_WINDOW_SECONDS: i32 = 3600;

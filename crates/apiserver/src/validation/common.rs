@@ -9,7 +9,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::serde::Serialize;
 use serde_json::Value;
 
-use super::quantity;
+use apimachinery::quantity;
 
 /// The error vector validators build up.
 pub(crate) type Errs = Vec<FieldError>;

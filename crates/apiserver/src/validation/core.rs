@@ -14,7 +14,7 @@ use super::core_pod::{
     resource_quantity_value, taint_effect, template_opts, validate_container_resource_name,
     validate_pod_template_spec, validate_resource_name, PodOpts,
 };
-use super::quantity::{self, Quantity};
+use apimachinery::quantity::{self, Quantity};
 
 pub use super::core_service::{normalize_service_create, normalize_service_update, service, service_status_update, service_update};
 

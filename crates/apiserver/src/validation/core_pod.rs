@@ -23,7 +23,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::common::*;
 use super::core_volumes::{local_descending_path, validate_volumes, VolumeInfo};
-use super::quantity::{self, Quantity};
+use apimachinery::quantity::{self, Quantity};
 
 /// Options upstream derives from feature gates and the old object (`PodValidationOptions`).
 #[derive(Clone, Debug, Default)]

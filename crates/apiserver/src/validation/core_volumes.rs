@@ -18,7 +18,7 @@ use super::core_pod::{
     validate_node_selector, validate_object_field_selector, validate_resource_field_selector,
     DOWNWARD_API_VOLUME_FIELD_PATHS,
 };
-use super::quantity::Quantity;
+use apimachinery::quantity::Quantity;
 
 pub(crate) const FILE_MODE_MSG: &str = "must be a number between 0 and 0777 (octal), both inclusive";
 
@@ -868,7 +868,7 @@ pub(crate) fn positive_quantity(q: &KQuantity, path: &Path) -> Errs {
     match quantity_of(q) {
         Some(v) if v.signum() <= 0 => vec![invalid(path, v.canonical(), IS_NOT_POSITIVE)],
         Some(_) => Vec::new(),
-        None => vec![invalid(path, q.0.as_str(), super::quantity::ERR_FORMAT_WRONG)],
+        None => vec![invalid(path, q.0.as_str(), apimachinery::quantity::ERR_FORMAT_WRONG)],
     }
 }
 
@@ -1154,7 +1154,7 @@ fn pv_capacity(cap: &BTreeMap<String, KQuantity>, path: &Path) -> Errs {
         e.push(required(&path.child("capacity"), ""));
     }
     if !cap.contains_key("storage") || cap.len() > 1 {
-        let shown: BTreeMap<String, String> = cap.iter().map(|(k, v)| (k.clone(), super::quantity::canonical(v))).collect();
+        let shown: BTreeMap<String, String> = cap.iter().map(|(k, v)| (k.clone(), apimachinery::quantity::canonical(v))).collect();
         e.push(not_supported(&path.child("capacity"), json(&shown), &["storage"]));
     }
     for (r, q) in cap {

@@ -31,7 +31,7 @@
 //! `quantity` is the resource.Quantity parser used for resource checks.
 
 mod common;
-pub mod quantity;
+
 
 pub mod admissionregistration;
 pub mod apiextensions;

@@ -10,7 +10,7 @@ use k8s_openapi::api::storage::v1 as st;
 use super::common::*;
 use super::core_pod::topology_selector_term;
 use super::core_volumes::{csi_driver_name, validate_inline_pv_spec};
-use super::quantity;
+use apimachinery::quantity;
 
 const MAX_PARAMETER_SIZE: usize = 256 * 1024;
 const MAX_PARAMETER_COUNT: usize = 512;

@@ -6,6 +6,8 @@
 //! nano precision, as upstream does. Mantissas are 128-bit; numbers with more than ~36
 //! significant digits are rejected (upstream accepts them with arbitrary precision).
 
+pub mod text;
+
 use std::cmp::Ordering;
 use std::fmt;
 
@@ -423,5 +425,57 @@ mod tests {
         assert!(q("1k").is_integer());
         assert!(!q("1.5").is_integer());
         assert!(q("1") == q("1000m"));
+    }
+}
+
+#[cfg(test)]
+mod agreement_tests {
+    use super::Quantity;
+    use super::text::canonical_quantity;
+
+    /// The printed (canonical) form of stored quantities, as upstream's printers show them; the
+    /// text form and the parsed form must agree.
+    #[test]
+    fn canonical_forms_agree() {
+        let cases = [
+            ("0", "0"),
+            ("0Gi", "0"),
+            ("1Gi", "1Gi"),
+            ("10Gi", "10Gi"),
+            ("1.5Gi", "1536Mi"),
+            ("1024Mi", "1Gi"),
+            ("2000Mi", "2000Mi"),
+            ("8Ki", "8Ki"),
+            ("0.5Ki", "512"),
+            ("0.5", "500m"),
+            ("1.5", "1500m"),
+            ("1000m", "1"),
+            ("100m", "100m"),
+            ("100M", "100M"),
+            ("1000", "1k"),
+            ("1500", "1500"),
+            ("1e3", "1e3"),
+            ("1.5e3", "1500"),
+            ("12e6", "12e6"),
+            ("0.1m", "100u"),
+            ("1E", "1E"),
+            ("-1.5Gi", "-1536Mi"),
+            ("5Gi", "5Gi"),
+            ("250m", "250m"),
+            ("0.0000000001", "1n"),
+            ("20", "20"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(canonical_quantity(input).as_deref(), Some(want), "text form of {input}");
+            let parsed = Quantity::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
+            let canon = parsed.canonical();
+            // the parsed form prints the canonical value; text the parser keeps verbatim may
+            // differ in spelling only (e.g. "1e3" kept as written, canonical "1k")
+            let reparsed = Quantity::parse(&canon).unwrap();
+            assert_eq!(reparsed.cmp_to(&parsed), std::cmp::Ordering::Equal, "{input} → {canon}");
+        }
+        assert_eq!(canonical_quantity("abc"), None);
+        assert_eq!(canonical_quantity("1Qi"), None);
+        assert_eq!(canonical_quantity(""), None);
     }
 }
