@@ -105,7 +105,14 @@ pub async fn run(api: &Api) -> ApiResult<()> {
         ..Default::default()
     };
     ensure(api, "", "services", "default", Box::new(svc)).await?;
-    let addr = api.config.advertise_ip().to_string();
+    let advertise = api.config.advertise_ip();
+    if advertise.is_loopback() {
+        // Endpoints may not hold loopback addresses (upstream validation): an apiserver bound to
+        // loopback only is not reachable from pods, so the service has no endpoints.
+        tracing::info!("the API listens on loopback only; the kubernetes service gets no endpoints");
+        return Ok(());
+    }
+    let addr = advertise.to_string();
     let ep = core::Endpoints {
         metadata: meta("kubernetes", Some("default"), &[("endpointslice.kubernetes.io/skip-mirror", "true")]),
         subsets: Some(vec![core::EndpointSubset {

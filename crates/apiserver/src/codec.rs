@@ -10,17 +10,29 @@ use bytes::Bytes;
 use serde_json::Value;
 
 /// Media types the API reads request bodies in.
-pub const BODY_TYPES: &[&str] = &["application/json", "application/yaml"];
+pub const BODY_TYPES: &[&str] = &["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"];
 
 /// Largest accepted request body, as upstream (3 MiB).
 pub const MAX_BODY: usize = 3 * 1024 * 1024;
 
-/// Decodes a request body (JSON or YAML, chosen by Content-Type) into a JSON value.
+/// Decodes a request body (JSON, YAML or Kubernetes protobuf, chosen by Content-Type) into a
+/// JSON value. `defaults` is the (apiVersion, kind) a protobuf envelope without type
+/// information stands for.
 pub fn decode_body(content_type: Option<&str>, body: &[u8]) -> Result<Value, ApiError> {
+    decode_body_as(content_type, body, None)
+}
+
+/// [`decode_body`] with the (apiVersion, kind) the endpoint expects.
+pub fn decode_body_as(content_type: Option<&str>, body: &[u8], defaults: Option<(&str, &str)>) -> Result<Value, ApiError> {
     let mt = content_type.map(|c| c.split(';').next().unwrap_or("").trim().to_ascii_lowercase()).unwrap_or_default();
     match mt.as_str() {
         "" | "application/json" | "*/*" => decode_json(body),
         "application/yaml" | "application/x-yaml" | "text/yaml" => decode_yaml(body),
+        "application/vnd.kubernetes.protobuf" => {
+            let (v, k) = defaults.unzip();
+            crate::protobuf::decode_body_with_defaults(body, v, k)
+                .map_err(|e| ApiError::bad_request(format!("error decoding protobuf request body: {e}")))
+        }
         _ => Err(ApiError::unsupported_media_type(&mt, BODY_TYPES)),
     }
 }
@@ -110,6 +122,7 @@ mod tests {
         assert_eq!(decode_body(Some("application/yaml"), b"a: 1\nb: [x]\n").unwrap()["b"][0], "x");
         assert_eq!(decode_body(Some("application/json"), b"{nope").unwrap_err().code, 400);
         assert_eq!(decode_body(Some("application/yaml"), b"a: [1\nb: }").unwrap_err().code, 400);
-        assert_eq!(decode_body(Some("application/vnd.kubernetes.protobuf"), b"x").unwrap_err().code, 415);
+        assert_eq!(decode_body(Some("application/vnd.kubernetes.protobuf"), b"x").unwrap_err().code, 400);
+        assert_eq!(decode_body(Some("application/cbor"), b"x").unwrap_err().code, 415);
     }
 }

@@ -377,7 +377,8 @@ pub fn dry_run(query: &Query) -> ApiResult<bool> {
 /// validation. Returns the object and warnings.
 pub fn decode_object(res: &Resource, headers: &HeaderMap, body: &[u8], validation: FieldValidation) -> ApiResult<(Box<dyn Object>, Vec<String>)> {
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
-    let mut value = codec::decode_body(ct, body)?;
+    let api_version = res.info.api_version();
+    let mut value = codec::decode_body_as(ct, body, Some((&api_version, &res.info.kind)))?;
     decode_value(res, &mut value, validation)
 }
 

@@ -31,6 +31,7 @@ pub mod openapi;
 pub mod patch;
 pub mod patchmeta;
 pub mod printers;
+pub mod protobuf;
 pub mod registry;
 pub mod request;
 pub mod response;

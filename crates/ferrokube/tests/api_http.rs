@@ -102,8 +102,10 @@ async fn negotiation_and_limits() {
     let yaml = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: fromyaml\ndata:\n  on: \"yes\"\n";
     let r = call(&c, Method::POST, "/api/v1/namespaces/default/configmaps", &[("content-type", "application/yaml")], yaml).await;
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
-    // protobuf bodies are not read
+    // malformed protobuf is a 400; unknown body types are a 415
     let r = call(&c, Method::POST, "/api/v1/namespaces/default/configmaps", &[("content-type", "application/vnd.kubernetes.protobuf")], vec![1, 2, 3]).await;
+    assert_eq!(r.status, 400);
+    let r = call(&c, Method::POST, "/api/v1/namespaces/default/configmaps", &[("content-type", "application/cbor")], vec![1, 2, 3]).await;
     assert_eq!(r.status, 415);
     assert_eq!(r.json()["reason"], "UnsupportedMediaType");
     // malformed JSON and YAML are 400
