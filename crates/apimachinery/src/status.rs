@@ -107,8 +107,8 @@ pub struct ApiError {
     pub reason: Reason,
     /// The message shown to a person.
     pub message: String,
-    /// Optional details.
-    pub details: Option<Details>,
+    /// Optional details (boxed: errors travel in `Result`s on every path).
+    pub details: Option<Box<Details>>,
 }
 
 impl std::fmt::Display for ApiError {
@@ -133,12 +133,12 @@ impl ApiError {
     }
 
     fn with_details(mut self, name: &str, group: &str, kind: &str) -> Self {
-        self.details = Some(Details {
+        self.details = Some(Box::new(Details {
             name: name.to_string(),
             group: group.to_string(),
             kind: kind.to_string(),
             ..Default::default()
-        });
+        }));
         self
     }
 
@@ -182,6 +182,13 @@ impl ApiError {
                 .collect();
         }
         err
+    }
+
+    /// 404 for a path that names no resource (upstream's text).
+    pub fn path_not_found() -> Self {
+        let mut e = Self::new(404, Reason::NotFound, "the server could not find the requested resource");
+        e.details = Some(Box::default());
+        e
     }
 
     /// 400 BadRequest with a message.
@@ -256,7 +263,7 @@ impl ApiError {
             Reason::Timeout,
             format!("Timeout: Too large resource version: {requested}, current: {current}"),
         );
-        e.details = Some(Details {
+        e.details = Some(Box::new(Details {
             causes: vec![Cause {
                 reason: "ResourceVersionTooLarge".into(),
                 message: "Too large resource version".into(),
@@ -264,17 +271,17 @@ impl ApiError {
             }],
             retry_after_seconds: Some(1),
             ..Default::default()
-        });
+        }));
         e
     }
 
     /// 500 InternalError: `Internal error occurred: <message>`.
     pub fn internal(message: impl std::fmt::Display) -> Self {
         let mut e = Self::new(500, Reason::InternalError, format!("Internal error occurred: {message}"));
-        e.details = Some(Details {
+        e.details = Some(Box::new(Details {
             causes: vec![Cause { reason: String::new(), message: message.to_string(), field: String::new() }],
             ..Default::default()
-        });
+        }));
         e
     }
 
@@ -286,7 +293,7 @@ impl ApiError {
     /// 429.
     pub fn too_many_requests(message: impl Into<String>, retry_after: i32) -> Self {
         let mut e = Self::new(429, Reason::TooManyRequests, message);
-        e.details = Some(Details { retry_after_seconds: Some(retry_after), ..Default::default() });
+        e.details = Some(Box::new(Details { retry_after_seconds: Some(retry_after), ..Default::default() }));
         e
     }
 

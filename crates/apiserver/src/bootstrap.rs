@@ -19,8 +19,8 @@ use crate::store::{self, Part, WriteOptions};
 pub const SYSTEM_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
 
 fn res(api: &Api, group: &str, plural: &str) -> ApiResult<Arc<Resource>> {
-    let version = if group.is_empty() { "v1" } else { "v1" };
-    api.resource(group, version, plural).ok_or_else(|| ApiError::internal(format!("{plural} not registered")))
+    // every object bootstrap writes is of a v1 kind
+    api.resource(group, "v1", plural).ok_or_else(|| ApiError::internal(format!("{plural} not registered")))
 }
 
 async fn ensure(api: &Api, group: &str, plural: &str, ns: &str, obj: Box<dyn Object>) -> ApiResult<()> {

@@ -17,7 +17,7 @@ pub fn wants_aggregated(accept: Option<&str>) -> Option<&'static str> {
     let accept = accept?;
     for part in accept.split(',') {
         let p: Vec<&str> = part.split(';').map(str::trim).collect();
-        let has = |k: &str| p.iter().any(|x| *x == k);
+        let has = |k: &str| p.contains(&k);
         if has("g=apidiscovery.k8s.io") && has("as=APIGroupDiscoveryList") {
             if has("v=v2") {
                 return Some("v2");

@@ -30,22 +30,18 @@ pub async fn handle(api: &Arc<Api>, info: RequestInfo, query: Query, headers: He
     }
 }
 
-fn not_found_path() -> ApiError {
-    ApiError { code: 404, reason: apimachinery::status::Reason::NotFound, message: "the server could not find the requested resource".into(), details: Some(Default::default()) }
-}
-
 async fn dispatch(api: &Arc<Api>, info: &RequestInfo, query: &Query, headers: &HeaderMap, body: Incoming) -> ApiResult<Response<Body>> {
-    let res = api.resource(&info.group, &info.version, &info.resource).ok_or_else(not_found_path)?;
+    let res = api.resource(&info.group, &info.version, &info.resource).ok_or_else(ApiError::path_not_found)?;
     // scope checks: a namespaced object needs a namespace (except cross-namespace list/watch);
     // a cluster-scoped one must not have one
     let namespaced = res.info.namespaced;
     let ns = info.namespace.as_str();
     let is_namespace_itself = res.info.plural == "namespaces" && res.info.group.is_empty();
     if !namespaced && !ns.is_empty() && !is_namespace_itself {
-        return Err(not_found_path());
+        return Err(ApiError::path_not_found());
     }
     if namespaced && ns.is_empty() && !matches!(info.verb.as_str(), "list" | "watch") {
-        return Err(not_found_path());
+        return Err(ApiError::path_not_found());
     }
     let ns = if is_namespace_itself { "" } else { ns };
     let part = match info.subresource.as_str() {
@@ -88,11 +84,10 @@ pub fn add_warnings(h: &mut HeaderMap, warnings: &[String]) {
 
 async fn get(api: &Arc<Api>, res: &Arc<Resource>, ns: &str, name: &str, query: &Query, accept: Option<&str>) -> ApiResult<Response<Body>> {
     let output = negotiate(accept, true)?;
-    if let Output::PartialMetadata(_) = output {
-        if accept.is_some_and(|a| a.contains("as=PartialObjectMetadataList")) && !accept.is_some_and(|a| a.contains("as=PartialObjectMetadata;")) {
+    if let Output::PartialMetadata(_) = output
+        && accept.is_some_and(|a| a.contains("as=PartialObjectMetadataList")) && !accept.is_some_and(|a| a.contains("as=PartialObjectMetadata;")) {
             return Err(ApiError::not_acceptable(&["application/json", "application/yaml"]));
         }
-    }
     let include = IncludeObject::parse(query.get("includeObject"))?;
     let cache = api.caches.cache(res).ok_or_else(|| ApiError::internal("no cache"))?;
     match query.str("resourceVersion") {
@@ -211,10 +206,7 @@ struct WatchParams {
 fn watch_params(query: &Query) -> ApiResult<WatchParams> {
     let rv = query.str("resourceVersion");
     let rv_match = query.str("resourceVersionMatch");
-    let send_initial = match query.get("sendInitialEvents") {
-        None => None,
-        Some(v) => Some(matches!(v, "true" | "1")),
-    };
+    let send_initial = query.get("sendInitialEvents").map(|v| matches!(v, "true" | "1"));
     let bookmarks = query.flag("allowWatchBookmarks");
     let mut errs = ErrorList::new();
     if let Some(si) = send_initial {

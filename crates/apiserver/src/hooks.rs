@@ -198,14 +198,13 @@ impl Hooks for ServiceHooks {
         if needs_cluster_ip(s) {
             self.allocate_ip(api, s, dry_run).await.map_err(|e| rename(e, s))?;
         }
-        if needs_node_ports(s) {
-            if let Err(e) = self.allocate_ports(api, s, dry_run, &[]).await {
+        if needs_node_ports(s)
+            && let Err(e) = self.allocate_ports(api, s, dry_run, &[]).await {
                 if !dry_run {
                     self.create_failed(api, s).await;
                 }
                 return Err(rename(e, s));
             }
-        }
         Ok(())
     }
 
@@ -249,20 +248,18 @@ impl Hooks for ServiceHooks {
                 release(api, &format!("{NODE_PORTS}{p}")).await;
             }
         }
-        if needs_cluster_ip(old) && !needs_cluster_ip(new) {
-            if let Some(ip) = old.spec.as_ref().and_then(|s| s.cluster_ip.as_deref()) {
+        if needs_cluster_ip(old) && !needs_cluster_ip(new)
+            && let Some(ip) = old.spec.as_ref().and_then(|s| s.cluster_ip.as_deref()) {
                 release(api, &format!("{SERVICE_IPS}{ip}")).await;
             }
-        }
     }
 
     async fn after_delete(&self, api: &Api, obj: &dyn Object) {
         let s = svc(obj);
-        if needs_cluster_ip(s) {
-            if let Some(ip) = s.spec.as_ref().and_then(|s| s.cluster_ip.as_deref()).filter(|ip| !ip.is_empty()) {
+        if needs_cluster_ip(s)
+            && let Some(ip) = s.spec.as_ref().and_then(|s| s.cluster_ip.as_deref()).filter(|ip| !ip.is_empty()) {
                 release(api, &format!("{SERVICE_IPS}{ip}")).await;
             }
-        }
         for p in node_ports(s) {
             release(api, &format!("{NODE_PORTS}{p}")).await;
         }

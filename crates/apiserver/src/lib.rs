@@ -234,11 +234,10 @@ async fn compaction(api: Arc<Api>) {
     let mut previous: Option<i64> = None;
     loop {
         tokio::time::sleep(api.config.compaction_interval).await;
-        if let Some(rev) = previous {
-            if let Err(e) = api.storage.compact(rev).await {
+        if let Some(rev) = previous
+            && let Err(e) = api.storage.compact(rev).await {
                 tracing::warn!(error = %e, "compaction failed");
             }
-        }
         previous = api.storage.current_revision().await.ok();
     }
 }

@@ -181,7 +181,10 @@ fn list_schema(schema: &str, r: &Resource) -> Value {
     })
 }
 
-fn generate_group(resources: &[&std::sync::Arc<Resource>], generator: &mut schemars::SchemaGenerator) -> (Map<String, Value>, Map<String, Value>, Vec<(String, Value)>) {
+/// Paths, extra schemas (lists, Patch) and (schema name, GVK) of a group version's kinds.
+type GroupDoc = (Map<String, Value>, Map<String, Value>, Vec<(String, Value)>);
+
+fn generate_group(resources: &[&std::sync::Arc<Resource>], generator: &mut schemars::SchemaGenerator) -> GroupDoc {
     let mut paths = Map::new();
     let mut kinds = Vec::new();
     let mut extra = Map::new();
@@ -296,18 +299,8 @@ pub fn handle(api: &Api, path: &str, accept: Option<&str>) -> Response<Body> {
                 r.headers_mut().insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("public, immutable"));
                 r
             }
-            None => response::error(&apimachinery::ApiError {
-                code: 404,
-                reason: apimachinery::status::Reason::NotFound,
-                message: "the server could not find the requested resource".into(),
-                details: None,
-            }),
+            None => response::error(&apimachinery::ApiError::path_not_found()),
         });
     }
-    response::error(&apimachinery::ApiError {
-        code: 404,
-        reason: apimachinery::status::Reason::NotFound,
-        message: "the server could not find the requested resource".into(),
-        details: None,
-    })
+    response::error(&apimachinery::ApiError::path_not_found())
 }

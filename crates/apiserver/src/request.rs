@@ -46,14 +46,13 @@ pub fn parse(method: &http::Method, path: &str, query: &Query) -> Option<Request
     if rest.is_empty() {
         return None;
     }
-    if rest[0] == "namespaces" {
-        if rest.len() > 1 {
+    if rest[0] == "namespaces"
+        && rest.len() > 1 {
             info.namespace = rest[1].to_string();
             if rest.len() > 2 && !NAMESPACE_SUBRESOURCES.contains(&rest[2]) {
                 rest = &rest[2..];
             }
         }
-    }
     info.resource = rest[0].to_string();
     if rest.len() > 1 {
         info.name = rest[1].to_string();

@@ -123,13 +123,7 @@ fn json_value(v: &serde_json::Value) -> Response<Body> {
 }
 
 fn not_found() -> Response<Body> {
-    let e = ApiError {
-        code: 404,
-        reason: apimachinery::status::Reason::NotFound,
-        message: "the server could not find the requested resource".into(),
-        details: Some(Default::default()),
-    };
-    response::error(&e)
+    response::error(&ApiError::path_not_found())
 }
 
 /// Routes one request.

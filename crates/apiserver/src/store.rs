@@ -90,6 +90,9 @@ pub trait Hooks: Send + Sync {
     }
 }
 
+/// A change applied to an object marked for deletion.
+pub type Mutation = fn(&mut dyn Object);
+
 /// A resource's answer to a delete request.
 pub enum DeleteDecision {
     /// Delete now.
@@ -99,7 +102,7 @@ pub enum DeleteDecision {
         /// Seconds until the object should be gone.
         grace_seconds: i64,
         /// A change applied to the marked object (a namespace's Terminating phase).
-        mutate: fn(&mut dyn Object),
+        mutate: Mutation,
     },
     /// Refuse with this error.
     Refuse(ApiError),
@@ -210,13 +213,12 @@ pub async fn create(api: &Api, res: &Arc<Resource>, namespace: &str, mut obj: Bo
         } else {
             meta.namespace = None;
         }
-        if meta.name.as_deref().unwrap_or("").is_empty() {
-            if let Some(prefix) = meta.generate_name.as_deref().filter(|g| !g.is_empty()) {
+        if meta.name.as_deref().unwrap_or("").is_empty()
+            && let Some(prefix) = meta.generate_name.as_deref().filter(|g| !g.is_empty()) {
                 let mut base = prefix.to_string();
                 base.truncate(63 - 5);
                 meta.name = Some(format!("{base}{}", generate_suffix()));
             }
-        }
         meta.uid = Some(uuid::Uuid::new_v4().to_string());
         meta.creation_timestamp = Some(now());
         meta.resource_version = None;
@@ -286,15 +288,13 @@ pub async fn update(
     let info = &res.info;
     {
         let meta = obj.meta();
-        if info.namespaced {
-            if let Some(ns) = meta.namespace.as_deref().filter(|n| !n.is_empty()) {
-                if ns != namespace {
+        if info.namespaced
+            && let Some(ns) = meta.namespace.as_deref().filter(|n| !n.is_empty())
+                && ns != namespace {
                     return Err(ApiError::bad_request(
                         "the namespace of the provided object does not match the namespace sent on the request",
                     ));
                 }
-            }
-        }
         let body_name = meta.name.as_deref().unwrap_or("");
         if body_name != name {
             return Err(ApiError::bad_request(format!(
@@ -420,8 +420,8 @@ fn check_preconditions(res: &Resource, name: &str, obj: &dyn Object, rev: i64, o
             ));
         }
     }
-    if let Some(rv) = p.resource_version.as_deref() {
-        if rv != rev.to_string() {
+    if let Some(rv) = p.resource_version.as_deref()
+        && rv != rev.to_string() {
             return Err(ApiError::conflict(
                 &info.group,
                 &info.plural,
@@ -429,7 +429,6 @@ fn check_preconditions(res: &Resource, name: &str, obj: &dyn Object, rev: i64, o
                 &format!("Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {rev}"),
             ));
         }
-    }
     Ok(())
 }
 
@@ -490,7 +489,7 @@ pub async fn delete(api: &Api, res: &Arc<Resource>, namespace: &str, name: &str,
         let decision = hooks.as_ref().and_then(|h| h.delete_decision(obj.as_ref(), opts));
         let policy_fin = policy_finalizer(opts);
         let has_finalizers = obj.meta().finalizers.as_ref().is_some_and(|f| !f.is_empty());
-        let (mark, grace, mutate): (bool, i64, Option<fn(&mut dyn Object)>) = match decision {
+        let (mark, grace, mutate): (bool, i64, Option<Mutation>) = match decision {
             Some(DeleteDecision::Refuse(e)) => return Err(e),
             Some(DeleteDecision::Mark { grace_seconds, mutate }) => (true, grace_seconds, Some(mutate)),
             Some(DeleteDecision::Now) | None => (has_finalizers || policy_fin.is_some(), 0, None),

@@ -15,20 +15,11 @@ use crate::request::{Query, RequestInfo};
 use crate::response::{self, Body};
 use crate::store::{self, WriteOptions};
 
-fn not_found() -> ApiError {
-    ApiError {
-        code: 404,
-        reason: apimachinery::status::Reason::NotFound,
-        message: "the server could not find the requested resource".into(),
-        details: Some(Default::default()),
-    }
-}
-
 /// Handles a subresource request.
 pub async fn handle(api: &Arc<Api>, res: &Arc<Resource>, info: &RequestInfo, query: &Query, headers: &HeaderMap, body: Incoming) -> ApiResult<Response<Body>> {
     match (res.info.group.as_str(), res.info.plural.as_str(), info.subresource.as_str(), info.verb.as_str()) {
         ("", "namespaces", "finalize", "update") => finalize(api, res, &info.name, query, headers, body).await,
-        _ => Err(not_found()),
+        _ => Err(ApiError::path_not_found()),
     }
 }
 

@@ -18,7 +18,7 @@ pub struct ApiBenchArgs {
     /// Concurrent clients for the create and get phases.
     #[arg(long, default_value_t = 64)]
     pub clients: usize,
-    /// Seconds of the create phase (it also runs until `--pods` pods exist).
+    /// Seconds of the create phase.
     #[arg(long, default_value_t = 10)]
     pub seconds: u64,
     /// Pods in the list phase.
@@ -164,8 +164,10 @@ pub async fn api(args: ApiBenchArgs) -> anyhow::Result<()> {
 
     let c = client(&proc.kubeconfig).await?;
     let nss: Api<Namespace> = Api::all(c.clone());
-    let ns: Namespace = serde_json::from_value(serde_json::json!({"metadata": {"name": "bench"}}))?;
-    nss.create(&PostParams::default(), &ns).await?;
+    for name in ["bench", "list"] {
+        let ns: Namespace = serde_json::from_value(serde_json::json!({"metadata": {"name": name}}))?;
+        nss.create(&PostParams::default(), &ns).await?;
+    }
 
     // creates
     let pods: Api<Pod> = Api::namespaced(c.clone(), "bench");
@@ -176,14 +178,10 @@ pub async fn api(args: ApiBenchArgs) -> anyhow::Result<()> {
     for _ in 0..args.clients {
         let pods = pods.clone();
         let counter = counter.clone();
-        let target = args.pods;
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
-            loop {
+            while Instant::now() < deadline {
                 let n = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if n >= target && Instant::now() > deadline {
-                    break;
-                }
                 let t = Instant::now();
                 pods.create(&PostParams::default(), &pod(&format!("p{n:07}"))).await?;
                 lat.push(t.elapsed());
@@ -238,7 +236,28 @@ pub async fn api(args: ApiBenchArgs) -> anyhow::Result<()> {
         ms(percentile(&lat, 0.99))
     );
 
-    // list
+    // list: exactly --pods pods in their own namespace
+    let listed: Api<Pod> = Api::namespaced(c.clone(), "list");
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut fill = Vec::new();
+    for _ in 0..args.clients {
+        let listed = listed.clone();
+        let next = next.clone();
+        let total = args.pods;
+        fill.push(tokio::spawn(async move {
+            loop {
+                let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if n >= total {
+                    return Ok::<_, kube::Error>(());
+                }
+                listed.create(&PostParams::default(), &pod(&format!("l{n:07}"))).await?;
+            }
+        }));
+    }
+    for f in fill {
+        f.await??;
+    }
+    let pods = listed;
     let mut lists = Vec::new();
     let mut items = 0;
     for _ in 0..5 {
@@ -257,7 +276,7 @@ pub async fn api(args: ApiBenchArgs) -> anyhow::Result<()> {
     let mut raw = Vec::new();
     let mut bytes = 0;
     for _ in 0..5 {
-        let req = http::Request::get("/api/v1/namespaces/bench/pods").body(Vec::new())?;
+        let req = http::Request::get("/api/v1/namespaces/list/pods").body(Vec::new())?;
         let t = Instant::now();
         let text = c.request_text(req).await?;
         raw.push(t.elapsed());
@@ -266,7 +285,7 @@ pub async fn api(args: ApiBenchArgs) -> anyhow::Result<()> {
     raw.sort();
     println!("LIST of {items} pods, raw response ({:.1} MB): median {:.0} ms", bytes as f64 / 1e6, ms(percentile(&raw, 0.5)));
     let loaded = rss_kib(pid)?;
-    println!("RSS with {items} pods stored: {:.1} MB", loaded as f64 / 1024.0);
+    println!("RSS with {} pods stored: {:.1} MB", stored + items, loaded as f64 / 1024.0);
 
     // watch fan-out
     let cms: Api<ConfigMap> = Api::namespaced(c.clone(), "bench");
@@ -292,22 +311,20 @@ pub async fn api(args: ApiBenchArgs) -> anyhow::Result<()> {
     let mut warm = std::collections::HashSet::new();
     let wait_until = Instant::now() + Duration::from_secs(120);
     while warm.len() < args.watchers && Instant::now() < wait_until {
-        if let Ok(Some((i, name, _))) = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await {
-            if name == "warmup" {
+        if let Ok(Some((i, name, _))) = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await
+            && name == "warmup" {
                 warm.insert(i);
             }
-        }
     }
     let t0 = Instant::now();
     cms.create(&PostParams::default(), &mk("measured")).await?;
     let mut seen = Vec::new();
     let wait_until = Instant::now() + Duration::from_secs(60);
     while seen.len() < warm.len() && Instant::now() < wait_until {
-        if let Ok(Some((_, name, at))) = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await {
-            if name == "measured" {
+        if let Ok(Some((_, name, at))) = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await
+            && name == "measured" {
                 seen.push(at.duration_since(t0));
             }
-        }
     }
     seen.sort();
     println!(

@@ -206,7 +206,7 @@ fn replace_delete_wait() {
     assert_eq!(err.trim(), "Error from server (NotFound): pods \"web\" not found");
 
     s.ok(&["create", "configmap", "going", "--from-literal=a=b"]);
-    let mut waiter = std::process::Command::new(support::KUBECTL)
+    let waiter = std::process::Command::new(support::KUBECTL)
         .env("HOME", s.path().join("home"))
         .arg("--kubeconfig")
         .arg(&s.kubeconfig)

@@ -184,20 +184,17 @@ fn decode_body_inner(
         }
     }
     // copyKindDefaults
-    if kind.is_empty() {
-        if let Some(k) = default_kind {
+    if kind.is_empty()
+        && let Some(k) = default_kind {
             kind = k.to_string();
         }
-    }
     let (_, version) = split_api_version(&api_version)
         .ok_or_else(|| format!("unexpected GroupVersion string: {api_version}"))?;
-    if version.is_empty() {
-        if let Some(d) = default_api_version {
-            if split_api_version(d).is_some_and(|(_, v)| !v.is_empty()) {
+    if version.is_empty()
+        && let Some(d) = default_api_version
+            && split_api_version(d).is_some_and(|(_, v)| !v.is_empty()) {
                 api_version = d.to_string();
             }
-        }
-    }
     if kind.is_empty() {
         return Err(format!(
             "Object 'Kind' is missing in protobuf envelope (apiVersion {api_version:?})"
@@ -617,11 +614,10 @@ fn emit_object(
                 }
             }
             Card::Map => {
-                if let Slot::Map(m) = slot {
-                    if !m.is_empty() {
+                if let Slot::Map(m) = slot
+                    && !m.is_empty() {
                         obj.insert(f.json.to_string(), Value::Object(m));
                     }
-                }
             }
             Card::Single => match f.ty {
                 Ty::Msg(m) => {

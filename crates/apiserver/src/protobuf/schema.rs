@@ -5,6 +5,7 @@
 #![cfg_attr(rustfmt, rustfmt::skip)]
 use super::schema_types::*;
 
+/// Every message type, sorted by name.
 pub static MESSAGES: &[Message] = &[
     Message { name: "k8s.io.api.admission.v1.AdmissionRequest", special: Special::None, fields: &[
         Field { num: 1, json: "uid", ty: Ty::String, card: Card::Single, flags: 0 },

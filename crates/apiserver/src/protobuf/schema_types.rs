@@ -3,11 +3,17 @@
 /// Scalar proto type of a field (or of a map value / repeated element).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ty {
+    /// `bool` (varint).
     Bool,
+    /// `int32` (varint).
     Int32,
+    /// `int64` (varint).
     Int64,
+    /// `double` (64-bit).
     Double,
+    /// `string` (length-delimited UTF-8).
     String,
+    /// `bytes` (length-delimited; base64 in JSON).
     Bytes,
     /// Nested message: index into `schema::MESSAGES`.
     Msg(u16),
@@ -27,6 +33,7 @@ pub enum Card {
 /// Messages whose Go type has a custom JSON (or protobuf) representation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Special {
+    /// An ordinary message.
     None,
     /// resource.Quantity / QuantityValue {string = 1} -> JSON string.
     Quantity,
@@ -61,20 +68,27 @@ pub const OMITEMPTY: u8 = 2;
 /// Embedded Go struct with `json:",inline"`: its fields are flattened into the parent.
 pub const INLINE: u8 = 4;
 
+/// One field of a message.
 #[derive(Debug)]
 pub struct Field {
+    /// Proto field number.
     pub num: u32,
     /// JSON key (empty for INLINE fields).
     pub json: &'static str,
+    /// Scalar type or nested message.
     pub ty: Ty,
+    /// Single, repeated or map.
     pub card: Card,
+    /// [`PTR`], [`OMITEMPTY`], [`INLINE`] bits.
     pub flags: u8,
 }
 
+/// One message type.
 #[derive(Debug)]
 pub struct Message {
     /// Fully-qualified proto name, e.g. `k8s.io.api.apps.v1.Deployment`.
     pub name: &'static str,
+    /// Custom JSON representation, if any.
     pub special: Special,
     /// Sorted by field number.
     pub fields: &'static [Field],

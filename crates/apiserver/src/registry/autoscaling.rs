@@ -111,11 +111,10 @@ pub fn to_v1(mut v: Value) -> Result<Value, String> {
         let current: Vec<Value> = st["currentMetrics"].as_array().cloned().unwrap_or_default();
         let (cpu, others): (Vec<Value>, Vec<Value>) =
             current.into_iter().partition(|m| m["type"] == "Resource" && m["resource"]["name"] == "cpu");
-        if let Some(c) = cpu.first() {
-            if !c["resource"]["current"]["averageUtilization"].is_null() {
+        if let Some(c) = cpu.first()
+            && !c["resource"]["current"]["averageUtilization"].is_null() {
                 s1["currentCPUUtilizationPercentage"] = c["resource"]["current"]["averageUtilization"].clone();
             }
-        }
         if !others.is_empty() {
             let text = serde_json::to_string(&others).map_err(|e| e.to_string())?;
             annotations(&mut out).insert(CURRENT.into(), Value::String(text));

@@ -396,17 +396,15 @@ pub fn secret(s: &api::Secret) -> ErrorList {
                 }
             }
         },
-        "kubernetes.io/basic-auth" => {
-            if !data.contains_key("username") && !data.contains_key("password") {
+        "kubernetes.io/basic-auth"
+            if !data.contains_key("username") && !data.contains_key("password") => {
                 e.push(required(&dp.key("username"), ""));
                 e.push(required(&dp.key("password"), ""));
             }
-        }
-        "kubernetes.io/ssh-auth" => {
-            if data.get("ssh-privatekey").is_none_or(|b| b.is_empty()) {
+        "kubernetes.io/ssh-auth"
+            if data.get("ssh-privatekey").is_none_or(|b| b.is_empty()) => {
                 e.push(required(&dp.key("ssh-privatekey"), ""));
             }
-        }
         "kubernetes.io/tls" => {
             if !data.contains_key("tls.crt") {
                 e.push(required(&dp.key("tls.crt"), ""));

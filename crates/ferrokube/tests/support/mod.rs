@@ -78,11 +78,10 @@ impl Server {
     fn wait_ready(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            if let Some(c) = self.child.as_mut() {
-                if let Ok(Some(status)) = c.try_wait() {
+            if let Some(c) = self.child.as_mut()
+                && let Ok(Some(status)) = c.try_wait() {
                     panic!("ferrokube exited with {status}; log:\n{}", self.log_text());
                 }
-            }
             if self.kubeconfig.exists() {
                 let kc = std::fs::read_to_string(&self.kubeconfig).unwrap_or_default();
                 if let Some(line) = kc.lines().find(|l| l.trim_start().starts_with("server:")) {
