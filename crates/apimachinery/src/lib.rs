@@ -10,6 +10,7 @@ pub mod fields;
 pub mod labels;
 pub mod quantity;
 pub mod resource;
+pub mod schema;
 pub mod status;
 pub mod table;
 pub mod validation;

@@ -388,6 +388,19 @@ fn cast_mut<K: Kind>(o: &mut dyn Object) -> &mut K {
     o.as_any_mut().downcast_mut::<K>().expect("registry invariant: object type matches its strategy")
 }
 
+/// Removes `null` members of objects: Go decodes `null` as "unset" (or the zero value), and the
+/// typed decoders would otherwise reject a null where a value is required.
+fn strip_nulls(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            m.retain(|_, x| !x.is_null());
+            m.values_mut().for_each(strip_nulls);
+        }
+        Value::Array(a) => a.iter_mut().for_each(strip_nulls),
+        _ => {}
+    }
+}
+
 /// Formats a serde_ignored path as Kubernetes prints field paths (`spec.containers[0].foo`).
 fn ignored_path(path: &serde_ignored::Path<'_>) -> String {
     use serde_ignored::Path as P;
@@ -434,7 +447,8 @@ impl<S: Strategy> DynStrategy for Typed<S> {
     fn storage_segment(&self) -> &str {
         &self.segment
     }
-    fn decode(&self, value: Value, unknown: &mut Vec<String>) -> Result<Box<dyn Object>, String> {
+    fn decode(&self, mut value: Value, unknown: &mut Vec<String>) -> Result<Box<dyn Object>, String> {
+        strip_nulls(&mut value);
         let mut record = |p: serde_ignored::Path<'_>| unknown.push(ignored_path(&p));
         let de = serde_ignored::Deserializer::new(value, &mut record);
         match serde_path_to_error::deserialize::<_, S::K>(de) {
