@@ -8,6 +8,8 @@
 pub mod field;
 pub mod fields;
 pub mod labels;
+pub mod managedfields;
+pub mod patch;
 pub mod quantity;
 pub mod resource;
 pub mod schema;

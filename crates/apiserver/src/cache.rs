@@ -439,6 +439,14 @@ pub struct Caches {
     /// The revision applied to every cache.
     pub published: Arc<Published>,
     store: Arc<dyn Backend>,
+    commands: mpsc::UnboundedSender<Command>,
+    inbox: parking_lot::Mutex<Option<mpsc::UnboundedReceiver<Command>>>,
+}
+
+/// Changes to the set of caches, applied by the dispatcher between storage batches so that a
+/// new cache starts exactly at the revision the others are at.
+enum Command {
+    Add(Arc<Resource>, tokio::sync::oneshot::Sender<Result<(), storage::Error>>),
 }
 
 impl Caches {
@@ -449,7 +457,15 @@ impl Caches {
         for r in registry.read().resources.iter() {
             map.entry(r.prefix.clone()).or_insert_with(|| Arc::new(Cache::new(r.clone(), published.clone())));
         }
-        let caches = Arc::new(Caches { by_prefix: RwLock::new(map), registry, published, store });
+        let (commands, inbox) = mpsc::unbounded_channel();
+        let caches = Arc::new(Caches {
+            by_prefix: RwLock::new(map),
+            registry,
+            published,
+            store,
+            commands,
+            inbox: parking_lot::Mutex::new(Some(inbox)),
+        });
         // Start from the oldest retained revision so watches can resume across restarts.
         let current = caches.store.current_revision().await?;
         let compacted = caches.store.compact_revision().await?;
@@ -495,6 +511,7 @@ impl Caches {
     }
 
     async fn run(self: Arc<Self>, mut applied: i64) {
+        let Some(mut inbox) = self.inbox.lock().take() else { return };
         loop {
             let stream = self.store.watch(ROOT, applied + 1).await;
             let mut stream = match stream {
@@ -509,7 +526,21 @@ impl Caches {
                     continue;
                 }
             };
-            while let Some(item) = stream.next().await {
+            loop {
+                let item = tokio::select! {
+                    item = stream.next() => item,
+                    cmd = inbox.recv() => {
+                        match cmd {
+                            Some(Command::Add(resource, done)) => {
+                                let result = self.add_now(resource, applied).await;
+                                let _ = done.send(result);
+                            }
+                            None => return,
+                        }
+                        continue;
+                    }
+                };
+                let Some(item) = item else { break };
                 match item {
                     Ok(resp) => {
                         for ev in &resp.events {
@@ -546,6 +577,50 @@ impl Caches {
                 Err(e) => tracing::warn!(error = %e, "cache resync failed; retrying"),
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+
+    /// Adds the cache of a resource registered after start (a custom resource), loaded at the
+    /// revision every other cache is at. A cache that exists already is kept.
+    pub async fn add(&self, resource: Arc<Resource>) -> Result<(), storage::Error> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.commands.send(Command::Add(resource, tx)).map_err(|_| storage::Error::Closed)?;
+        rx.await.map_err(|_| storage::Error::Closed)?
+    }
+
+    async fn add_now(&self, resource: Arc<Resource>, rev: i64) -> Result<(), storage::Error> {
+        if self.by_prefix.read().contains_key(&resource.prefix) {
+            return Ok(());
+        }
+        let cache = Arc::new(Cache::new(resource.clone(), self.published.clone()));
+        let mut objects = Vec::new();
+        let mut start = resource.prefix.clone();
+        let end = storage::prefix_end(&resource.prefix);
+        loop {
+            let resp = self
+                .store
+                .range(RangeRequest { start: start.clone(), end: end.clone(), revision: rev.max(1), limit: 10_000, count_only: false })
+                .await?;
+            for kv in &resp.kvs {
+                match CachedObject::from_stored(&resource, &kv.key, &kv.value, kv.mod_revision) {
+                    Ok(o) => objects.push(o),
+                    Err(e) => tracing::error!(key = %kv.key, error = %e, "stored object does not decode; skipped"),
+                }
+            }
+            match resp.kvs.last() {
+                Some(last) if resp.more => start = format!("{}\0", last.key),
+                _ => break,
+            }
+        }
+        cache.load(objects, rev);
+        self.by_prefix.write().insert(resource.prefix.clone(), cache);
+        Ok(())
+    }
+
+    /// Drops the cache of a prefix (its resource is no longer served); open watches end.
+    pub fn remove(&self, prefix: &str) {
+        if let Some(c) = self.by_prefix.write().remove(prefix) {
+            c.inner.write().watchers.clear();
         }
     }
 

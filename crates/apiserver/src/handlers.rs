@@ -352,6 +352,30 @@ pub fn field_validation(query: &Query) -> ApiResult<FieldValidation> {
     }
 }
 
+/// The write options of a request: `dryRun` and the field manager (`fieldManager`, or the
+/// user agent's product name as upstream defaults it).
+pub fn write_options(query: &Query, headers: &HeaderMap) -> ApiResult<WriteOptions> {
+    let manager = match query.get("fieldManager") {
+        Some(m) => m.to_string(),
+        None => headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.split('/').next().unwrap_or("").to_string())
+            .unwrap_or_default(),
+    };
+    let mut errs = ErrorList::new();
+    if manager.chars().count() > 128 {
+        errs.push(FieldError::too_long("fieldManager", 128));
+    }
+    if manager.chars().any(|c| c.is_control()) {
+        errs.push(FieldError::invalid("fieldManager", manager.as_str(), "must be made of printable characters"));
+    }
+    if !errs.is_empty() {
+        return Err(ApiError::invalid("meta.k8s.io", "CreateOptions", "", &errs));
+    }
+    Ok(WriteOptions { dry_run: dry_run(query)?, field_manager: manager, ..Default::default() })
+}
+
 /// Parses `dryRun`.
 pub fn dry_run(query: &Query) -> ApiResult<bool> {
     match query.get("dryRun") {
@@ -441,7 +465,7 @@ pub fn decode_value(res: &Resource, value: &mut Value, validation: FieldValidati
 async fn create(api: &Arc<Api>, res: &Arc<Resource>, ns: &str, query: &Query, headers: &HeaderMap, body: Incoming) -> ApiResult<Response<Body>> {
     let output = negotiate(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()), false)?;
     let validation = field_validation(query)?;
-    let opts = WriteOptions { dry_run: dry_run(query)?, field_manager: query.str("fieldManager").to_string() };
+    let opts = write_options(query, headers)?;
     let bytes = response::read_body(body, MAX_BODY).await?;
     let (obj, mut warnings) = decode_object(res, headers, &bytes, validation)?;
     warnings.extend(res.strategy.warnings(obj.as_ref()));
@@ -457,7 +481,7 @@ fn encode_written(res: &Resource, json: Bytes, output: Output) -> ApiResult<(Byt
 async fn update(api: &Arc<Api>, res: &Arc<Resource>, ns: &str, name: &str, part: Part, query: &Query, headers: &HeaderMap, body: Incoming) -> ApiResult<Response<Body>> {
     let output = negotiate(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()), false)?;
     let validation = field_validation(query)?;
-    let opts = WriteOptions { dry_run: dry_run(query)?, field_manager: query.str("fieldManager").to_string() };
+    let opts = write_options(query, headers)?;
     let bytes = response::read_body(body, MAX_BODY).await?;
     let (obj, mut warnings) = decode_object(res, headers, &bytes, validation)?;
     warnings.extend(res.strategy.warnings(obj.as_ref()));

@@ -24,6 +24,7 @@ pub fn builtin(config: &Config) -> HashMap<(String, String), Arc<dyn Hooks>> {
     );
     m.insert((String::new(), "namespaces".into()), Arc::new(NamespaceHooks));
     m.insert((String::new(), "pods".into()), Arc::new(PodHooks));
+    m.insert(("apiextensions.k8s.io".into(), "customresourcedefinitions".into()), Arc::new(crate::crd::CrdHooks));
     m
 }
 

@@ -22,6 +22,8 @@ pub mod admission;
 pub mod bootstrap;
 pub mod cache;
 pub mod codec;
+pub mod crd;
+pub mod crdschema;
 pub mod defaults;
 pub mod discovery;
 pub mod handlers;
@@ -223,6 +225,9 @@ pub async fn start(config: Config, store: Arc<dyn Backend>) -> Result<Server, St
         config,
     });
     bootstrap::run(&api).await.map_err(StartError::Bootstrap)?;
+    let crds = crd::Reconciler::new(api.clone());
+    crds.initial_sync().await.map_err(StartError::Bootstrap)?;
+    tokio::spawn(crds.run());
     tokio::spawn(server::serve(api.clone(), listener, tls));
     tokio::spawn(compaction(api.clone()));
     Ok(Server { api, local_addr })

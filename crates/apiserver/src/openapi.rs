@@ -24,7 +24,7 @@ pub struct Documents {
 }
 
 struct Cache {
-    generation: usize,
+    generation: u64,
     /// "api/v1" or "apis/<g>/<v>" → (document, hash)
     v3: BTreeMap<String, (Bytes, String)>,
     v2: Bytes,
@@ -189,7 +189,10 @@ fn generate_group(resources: &[&std::sync::Arc<Resource>], generator: &mut schem
     let mut kinds = Vec::new();
     let mut extra = Map::new();
     for r in resources {
-        if let Some(name) = r.decoder().schema(generator) {
+        if let Some((name, inline)) = r.decoder().schema(generator) {
+            if let Some(schema) = inline {
+                extra.insert(name.clone(), schema);
+            }
             paths_for(r, &name, &mut paths);
             extra.insert(format!("{name}List"), list_schema(&name, r));
             kinds.push((name, gvk(r)));
@@ -213,7 +216,7 @@ fn finish_schemas(mut defs: Map<String, Value>, extra: Map<String, Value>, kinds
     defs
 }
 
-fn build(reg: &Registry, generation: usize) -> Cache {
+fn build(reg: &Registry, generation: u64) -> Cache {
     let mut v3 = BTreeMap::new();
     let mut all_defs = Map::new();
     let mut all_paths = Map::new();
@@ -247,9 +250,26 @@ fn build(reg: &Registry, generation: usize) -> Cache {
     Cache { generation, v3, v2: Bytes::from(v2) }
 }
 
+/// The structural schemas of every built-in kind (with upstream's patch and list metadata),
+/// built once.
+pub fn builtin_schema_set() -> std::sync::Arc<apimachinery::schema::SchemaSet> {
+    static SET: std::sync::OnceLock<std::sync::Arc<apimachinery::schema::SchemaSet>> = std::sync::OnceLock::new();
+    SET.get_or_init(|| {
+        let reg = Registry::builtin();
+        let mut generator = schemars::generate::SchemaSettings::openapi3().into_generator();
+        for r in &reg.resources {
+            let _ = r.decoder().schema(&mut generator);
+        }
+        let mut defs = generator.take_definitions(true);
+        crate::patchmeta::annotate_schemas(&mut defs);
+        std::sync::Arc::new(apimachinery::schema::SchemaSet::from_definitions(&defs))
+    })
+    .clone()
+}
+
 impl Documents {
     fn with<T>(&self, reg: &Registry, f: impl FnOnce(&Cache) -> T) -> T {
-        let generation = reg.resources.len();
+        let generation = reg.generation;
         {
             let g = self.inner.read();
             if let Some(c) = g.as_ref().filter(|c| c.generation == generation) {

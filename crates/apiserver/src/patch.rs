@@ -11,14 +11,22 @@ use serde_json::Value;
 
 use crate::Api;
 use crate::codec::MAX_BODY;
-use crate::handlers::{add_warnings, decode_value, dry_run, field_validation};
+use crate::handlers::{add_warnings, decode_value, field_validation};
 use crate::registry::Resource;
 use crate::request::Query;
 use crate::response::{self, Body};
-use crate::store::{self, Part, WriteOptions};
+use crate::store::{self, Part};
 
-/// Patch media types accepted.
-pub const PATCH_TYPES: &[&str] = &["application/json-patch+json", "application/merge-patch+json"];
+/// Patch media types accepted for built-in kinds.
+pub const PATCH_TYPES: &[&str] = &[
+    "application/json-patch+json",
+    "application/merge-patch+json",
+    "application/strategic-merge-patch+json",
+    "application/apply-patch+yaml",
+];
+
+/// Patch media types accepted for custom resources (no strategic merge patch, as upstream).
+pub const CUSTOM_PATCH_TYPES: &[&str] = &["application/json-patch+json", "application/merge-patch+json", "application/apply-patch+yaml"];
 
 /// Handles a PATCH request.
 #[allow(clippy::too_many_arguments)]
@@ -28,10 +36,22 @@ pub async fn handle(api: &Arc<Api>, res: &Arc<Resource>, ns: &str, name: &str, p
     let kind = match media {
         "application/json-patch+json" => PatchKind::Json,
         "application/merge-patch+json" => PatchKind::Merge,
-        _ => return Err(ApiError::unsupported_media_type(media, PATCH_TYPES)),
+        "application/strategic-merge-patch+json" if res.strategy.strategic_merge() => PatchKind::Strategic,
+        "application/apply-patch+yaml" | "application/apply-patch+json" => {
+            return apply(api, res, ns, name, part, query, headers, body).await;
+        }
+        _ => {
+            let accepted: &[&str] = if res.strategy.strategic_merge() { PATCH_TYPES } else { CUSTOM_PATCH_TYPES };
+            return Err(ApiError::unsupported_media_type(media, accepted));
+        }
     };
+    if query.flag("force") {
+        let mut errs = apimachinery::ErrorList::new();
+        errs.push(apimachinery::FieldError::forbidden("force", "may not be specified for non-apply patch"));
+        return Err(ApiError::invalid("meta.k8s.io", "PatchOptions", "", &errs));
+    }
     let validation = field_validation(query)?;
-    let opts = WriteOptions { dry_run: dry_run(query)?, field_manager: query.str("fieldManager").to_string() };
+    let opts = crate::handlers::write_options(query, headers)?;
     let bytes = response::read_body(body, MAX_BODY).await?;
     let patch: Value = serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
     let key = res.key(ns, name);
@@ -45,12 +65,16 @@ pub async fn handle(api: &Arc<Api>, res: &Arc<Resource>, ns: &str, name: &str, p
         }
         doc["metadata"]["resourceVersion"] = Value::String(rev.to_string());
         let patched = match kind {
-            PatchKind::Json => json_patch(doc, &patch)?,
+            PatchKind::Json => apimachinery::patch::json_patch(doc, &patch)?,
             PatchKind::Merge => {
                 if !patch.is_object() {
                     return Err(ApiError::bad_request("merge patch must be a JSON object"));
                 }
-                merge_patch(doc, &patch)
+                apimachinery::patch::merge_patch(doc, &patch)
+            }
+            PatchKind::Strategic => {
+                let (schema, root) = res.decoder().merge_schema().ok_or_else(|| ApiError::internal("no schema for strategic merge patch"))?;
+                apimachinery::patch::strategic::apply(&doc, &patch, &schema, &root)?
             }
         };
         // a patch that names a resourceVersion is a precondition; otherwise retry on conflict
@@ -72,191 +96,80 @@ pub async fn handle(api: &Arc<Api>, res: &Arc<Resource>, ns: &str, name: &str, p
     Err(ApiError::modified(&res.info.group, &res.info.plural, name))
 }
 
+/// Server-side apply (`application/apply-patch+yaml`): merges the applied configuration into
+/// the live object, tracking field ownership per manager; conflicts are a 409 unless `force`.
+#[allow(clippy::too_many_arguments)]
+async fn apply(api: &Arc<Api>, res: &Arc<Resource>, ns: &str, name: &str, part: Part, query: &Query, headers: &HeaderMap, body: Incoming) -> ApiResult<Response<Body>> {
+    let mut opts = crate::handlers::write_options(query, headers)?;
+    if query.get("fieldManager").is_none_or(str::is_empty) {
+        let mut errs = apimachinery::ErrorList::new();
+        errs.push(apimachinery::FieldError::required("fieldManager", "is required for apply patch"));
+        return Err(ApiError::invalid("meta.k8s.io", "PatchOptions", "", &errs));
+    }
+    let force = query.flag("force");
+    let validation = field_validation(query)?;
+    let bytes = response::read_body(body, MAX_BODY).await?;
+    let applied = crate::codec::decode_yaml(&bytes)?;
+    if !applied.is_object() {
+        return Err(ApiError::bad_request("the applied configuration must be an object"));
+    }
+    let (schema, root) = res.decoder().merge_schema().ok_or_else(|| ApiError::internal("no schema for apply"))?;
+    let api_version = res.info.api_version();
+    let key = res.key(ns, name);
+    for _ in 0..16 {
+        let current = store::read(api, res, &key).await?;
+        let live = match &current {
+            Some((obj, rev)) => {
+                let mut v = obj.to_value().map_err(ApiError::internal)?;
+                if let Some(conv) = &res.version {
+                    v = (conv.from_storage)(v).map_err(ApiError::internal)?;
+                }
+                v["metadata"]["resourceVersion"] = Value::String(rev.to_string());
+                Some(v)
+            }
+            None => None,
+        };
+        if live.is_none() && part != Part::Main {
+            return Err(ApiError::not_found(&res.info.group, &res.info.plural, name));
+        }
+        let time = crate::registry::format_time(&store::now());
+        let mut manager = apimachinery::managedfields::Manager::new(&opts.field_manager, &api_version, &time);
+        manager.kind = &res.info.kind;
+        manager.subresource = if part == Part::Status { "status" } else { "" };
+        let reset: &[&str] = if res.strategy.has_status() { if part == Part::Status { &["spec"] } else { &["status"] } } else { &[] };
+        manager.reset_fields = reset;
+        let mut merged = apimachinery::managedfields::apply(live.as_ref(), &applied, &manager, force, &schema, &root).map_err(ApiError::from)?;
+        if merged["metadata"]["name"].as_str().is_some_and(|n| n != name) {
+            return Err(ApiError::bad_request(format!(
+                "the name of the object ({}) does not match the name on the URL ({name})",
+                merged["metadata"]["name"].as_str().unwrap_or("")
+            )));
+        }
+        merged["metadata"]["name"] = Value::String(name.to_string());
+        let (obj, warnings) = decode_value(res, &mut merged, validation)?;
+        opts.managed_fields_done = true;
+        let result = match current {
+            Some(_) => store::update(api, res, ns, name, obj, part, &opts).await.map(|(j, _)| (j, StatusCode::OK)),
+            None => store::create(api, res, ns, obj, &opts).await.map(|j| (j, StatusCode::CREATED)),
+        };
+        match result {
+            Ok((json, status)) => {
+                let json = res.served_json(&json).map_err(ApiError::internal)?;
+                let mut r = response::json(status, json);
+                add_warnings(r.headers_mut(), &warnings);
+                return Ok(r);
+            }
+            Err(e) if e.code == 409 && (e.reason == apimachinery::status::Reason::Conflict || e.reason == apimachinery::status::Reason::AlreadyExists) && e.details.as_ref().is_none_or(|d| d.causes.is_empty()) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(ApiError::modified(&res.info.group, &res.info.plural, name))
+}
+
 enum PatchKind {
     Json,
     Merge,
+    Strategic,
 }
 
-/// RFC 7386 merge patch.
-pub fn merge_patch(mut target: Value, patch: &Value) -> Value {
-    match patch {
-        Value::Object(p) => {
-            if !target.is_object() {
-                target = Value::Object(Default::default());
-            }
-            if let Value::Object(t) = &mut target {
-                for (k, v) in p {
-                    if v.is_null() {
-                        t.remove(k);
-                    } else {
-                        let cur = t.remove(k).unwrap_or(Value::Null);
-                        t.insert(k.clone(), merge_patch(cur, v));
-                    }
-                }
-            }
-            target
-        }
-        other => other.clone(),
-    }
-}
 
-fn unprocessable(msg: String) -> ApiError {
-    ApiError { code: 422, reason: apimachinery::status::Reason::Invalid, message: msg, details: None }
-}
-
-fn pointer_tokens(path: &str) -> ApiResult<Vec<String>> {
-    if path.is_empty() {
-        return Ok(Vec::new());
-    }
-    if !path.starts_with('/') {
-        return Err(ApiError::bad_request(format!("invalid JSON pointer {path:?}: must start with '/'")));
-    }
-    Ok(path[1..].split('/').map(|t| t.replace("~1", "/").replace("~0", "~")).collect())
-}
-
-fn parent_mut<'a>(doc: &'a mut Value, tokens: &[String], path: &str) -> ApiResult<&'a mut Value> {
-    let mut cur = doc;
-    for t in tokens {
-        cur = match cur {
-            Value::Object(m) => m.get_mut(t),
-            Value::Array(a) => t.parse::<usize>().ok().and_then(move |i| a.get_mut(i)),
-            _ => None,
-        }
-        .ok_or_else(|| unprocessable(format!("jsonpatch: path {path:?} does not exist")))?;
-    }
-    Ok(cur)
-}
-
-fn get<'a>(doc: &'a Value, path: &str) -> ApiResult<&'a Value> {
-    let tokens = pointer_tokens(path)?;
-    let mut cur = doc;
-    for t in &tokens {
-        cur = match cur {
-            Value::Object(m) => m.get(t),
-            Value::Array(a) => t.parse::<usize>().ok().and_then(|i| a.get(i)),
-            _ => None,
-        }
-        .ok_or_else(|| unprocessable(format!("jsonpatch: path {path:?} does not exist")))?;
-    }
-    Ok(cur)
-}
-
-fn remove(doc: &mut Value, path: &str) -> ApiResult<Value> {
-    let tokens = pointer_tokens(path)?;
-    let (last, parents) = tokens.split_last().ok_or_else(|| unprocessable("jsonpatch: cannot remove the root".into()))?;
-    let parent = parent_mut(doc, parents, path)?;
-    match parent {
-        Value::Object(m) => m.remove(last).ok_or_else(|| unprocessable(format!("jsonpatch remove operation does not apply: doc is missing path: {path:?}"))),
-        Value::Array(a) => {
-            let i = last.parse::<usize>().ok().filter(|i| *i < a.len()).ok_or_else(|| unprocessable(format!("jsonpatch remove operation does not apply: doc is missing path: {path:?}")))?;
-            Ok(a.remove(i))
-        }
-        _ => Err(unprocessable(format!("jsonpatch remove operation does not apply: doc is missing path: {path:?}"))),
-    }
-}
-
-fn add(doc: &mut Value, path: &str, value: Value, replace: bool) -> ApiResult<()> {
-    let tokens = pointer_tokens(path)?;
-    let Some((last, parents)) = tokens.split_last() else {
-        *doc = value;
-        return Ok(());
-    };
-    let parent = parent_mut(doc, parents, path)?;
-    match parent {
-        Value::Object(m) => {
-            if replace && !m.contains_key(last) {
-                return Err(unprocessable(format!("jsonpatch replace operation does not apply: doc is missing key: {path}")));
-            }
-            m.insert(last.clone(), value);
-            Ok(())
-        }
-        Value::Array(a) => {
-            if last == "-" && !replace {
-                a.push(value);
-                return Ok(());
-            }
-            let i: usize = last.parse().map_err(|_| unprocessable(format!("jsonpatch: invalid array index in {path:?}")))?;
-            if replace {
-                let slot = a.get_mut(i).ok_or_else(|| unprocessable(format!("jsonpatch replace operation does not apply: doc is missing key: {path}")))?;
-                *slot = value;
-            } else {
-                if i > a.len() {
-                    return Err(unprocessable(format!("jsonpatch add operation does not apply: index out of bounds in {path:?}")));
-                }
-                a.insert(i, value);
-            }
-            Ok(())
-        }
-        _ => Err(unprocessable(format!("jsonpatch: path {path:?} does not exist"))),
-    }
-}
-
-/// RFC 6902 JSON patch.
-pub fn json_patch(mut doc: Value, patch: &Value) -> ApiResult<Value> {
-    let ops = patch.as_array().ok_or_else(|| ApiError::bad_request("json patch must be a JSON array of operations"))?;
-    for op in ops {
-        let name = op.get("op").and_then(Value::as_str).ok_or_else(|| ApiError::bad_request("json patch operation is missing \"op\""))?;
-        let path = op.get("path").and_then(Value::as_str).ok_or_else(|| ApiError::bad_request(format!("json patch {name} operation is missing \"path\"")))?;
-        let value = || op.get("value").cloned().ok_or_else(|| ApiError::bad_request(format!("json patch {name} operation is missing \"value\"")));
-        let from = || op.get("from").and_then(Value::as_str).ok_or_else(|| ApiError::bad_request(format!("json patch {name} operation is missing \"from\"")));
-        match name {
-            "add" => add(&mut doc, path, value()?, false)?,
-            "replace" => add(&mut doc, path, value()?, true)?,
-            "remove" => {
-                remove(&mut doc, path)?;
-            }
-            "move" => {
-                let v = remove(&mut doc, from()?)?;
-                add(&mut doc, path, v, false)?;
-            }
-            "copy" => {
-                let v = get(&doc, from()?)?.clone();
-                add(&mut doc, path, v, false)?;
-            }
-            "test" => {
-                let want = value()?;
-                let have = get(&doc, path)?;
-                if *have != want {
-                    return Err(unprocessable(format!("testing value {path} failed: test failed")));
-                }
-            }
-            other => return Err(ApiError::bad_request(format!("unexpected json patch operation {other:?}"))),
-        }
-    }
-    Ok(doc)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn merge_patch_rfc7386() {
-        let t = json!({"a": "b", "c": {"d": "e", "f": "g"}});
-        let p = json!({"a": "z", "c": {"f": null}});
-        assert_eq!(merge_patch(t, &p), json!({"a": "z", "c": {"d": "e"}}));
-        assert_eq!(merge_patch(json!({"a": [1, 2]}), &json!({"a": [3]})), json!({"a": [3]}));
-    }
-
-    #[test]
-    fn json_patch_ops() {
-        let doc = json!({"metadata": {"labels": {"a": "1"}}, "list": [1, 2, 3]});
-        let p = json!([
-            {"op": "test", "path": "/metadata/labels/a", "value": "1"},
-            {"op": "add", "path": "/metadata/labels/b~1c", "value": "2"},
-            {"op": "remove", "path": "/list/0"},
-            {"op": "add", "path": "/list/-", "value": 4},
-            {"op": "replace", "path": "/list/0", "value": 9},
-            {"op": "copy", "from": "/list/0", "path": "/copied"},
-            {"op": "move", "from": "/copied", "path": "/moved"}
-        ]);
-        let out = json_patch(doc, &p).unwrap();
-        assert_eq!(out, json!({"metadata": {"labels": {"a": "1", "b/c": "2"}}, "list": [9, 3, 4], "moved": 9}));
-        let fail = json_patch(json!({"a": 1}), &json!([{"op": "test", "path": "/a", "value": 2}])).unwrap_err();
-        assert_eq!(fail.code, 422);
-        let missing = json_patch(json!({}), &json!([{"op": "remove", "path": "/x"}])).unwrap_err();
-        assert_eq!(missing.code, 422);
-        assert_eq!(json_patch(json!({}), &json!({"op": "add"})).unwrap_err().code, 400);
-    }
-}

@@ -14,6 +14,7 @@ use apimachinery::{ApiError, ApiResult, ErrorList, FieldError};
 use bytes::Bytes;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use storage::{RangeRequest, TxnOp};
 
 use crate::Api;
@@ -26,8 +27,10 @@ use crate::registry::{NameRule, Object, Resource};
 pub struct WriteOptions {
     /// `dryRun=All`: everything but the write.
     pub dry_run: bool,
-    /// `fieldManager`.
+    /// `fieldManager` (or the user agent's product name).
     pub field_manager: String,
+    /// The request's `metadata.managedFields` are final (a server-side apply computed them).
+    pub managed_fields_done: bool,
 }
 
 /// Per-request delete options (query parameters and/or a `DeleteOptions` body).
@@ -191,6 +194,37 @@ pub async fn read(api: &Api, res: &Resource, key: &str) -> ApiResult<Option<(Box
     }
 }
 
+/// Records the writer in `metadata.managedFields` (upstream's field manager, Update operation).
+fn track_managed_fields(res: &Resource, old: Option<&dyn Object>, new: &mut dyn Object, opts: &WriteOptions, subresource: &str) -> ApiResult<()> {
+    if opts.managed_fields_done {
+        return Ok(());
+    }
+    let Some((schema, root)) = res.strategy.merge_schema() else { return Ok(()) };
+    let old_v = match old {
+        Some(o) => Some(o.to_value().map_err(internal)?),
+        None => None,
+    };
+    let new_v = new.to_value().map_err(internal)?;
+    let time = crate::registry::format_time(&now());
+    let api_version = res.info.api_version();
+    let reset: &[&str] = if res.strategy.has_status() {
+        if subresource == "status" { &["spec"] } else { &["status"] }
+    } else {
+        &[]
+    };
+    let mut manager = apimachinery::managedfields::Manager::new(&opts.field_manager, &api_version, &time);
+    manager.subresource = subresource;
+    manager.reset_fields = reset;
+    let entries = apimachinery::managedfields::update(old_v.as_ref(), &new_v, &manager, &schema, &root).map_err(|e| ApiError::internal(e.message()))?;
+    let entries = if entries.is_empty() {
+        None
+    } else {
+        Some(serde_json::from_value(Value::Array(entries)).map_err(internal)?)
+    };
+    new.meta_mut().managed_fields = entries;
+    Ok(())
+}
+
 fn encode_for_storage(obj: &mut dyn Object) -> ApiResult<Vec<u8>> {
     obj.meta_mut().resource_version = None;
     obj.to_json().map_err(internal)
@@ -241,6 +275,7 @@ pub async fn create(api: &Api, res: &Arc<Resource>, namespace: &str, mut obj: Bo
     if let Some(h) = &hooks {
         h.before_create(api, obj.as_mut(), opts.dry_run).await?;
     }
+    track_managed_fields(res, None, obj.as_mut(), opts, "")?;
     let bytes = encode_for_storage(obj.as_mut())?;
     if opts.dry_run {
         return Ok(Bytes::from(bytes));
@@ -370,6 +405,11 @@ pub async fn update(
             && new.meta().finalizers.as_ref().is_none_or(Vec::is_empty)
             && new.meta().deletion_grace_period_seconds.unwrap_or(0) == 0
             && !res.strategy.blocks_deletion(new.as_ref());
+        if let Some(h) = &hooks {
+            h.before_update(api, new.as_mut(), old.as_ref(), opts.dry_run).await?;
+        }
+        let subresource = if part == Part::Status { "status" } else { "" };
+        track_managed_fields(res, Some(old.as_ref()), new.as_mut(), opts, subresource)?;
         // unchanged: no write, same resourceVersion (upstream's no-op update)
         let mut cmp_new = new.clone_box();
         cmp_new.meta_mut().resource_version = None;
@@ -378,9 +418,6 @@ pub async fn update(
         if cmp_new.equals(cmp_old.as_ref()) && !finished {
             let bytes = cmp_old.to_json().map_err(internal)?;
             return Ok((with_resource_version(&bytes, old_rev), false));
-        }
-        if let Some(h) = &hooks {
-            h.before_update(api, new.as_mut(), old.as_ref(), opts.dry_run).await?;
         }
         let bytes = encode_for_storage(new.as_mut())?;
         if opts.dry_run {

@@ -13,10 +13,14 @@ pub struct CustomResourceDefinitions;
 impl Strategy for CustomResourceDefinitions {
     type K = api::CustomResourceDefinition;
     fn validate(&self, o: &api::CustomResourceDefinition) -> apimachinery::ErrorList {
-        crate::validation::custom_resource_definition(o)
+        let mut errs = crate::validation::custom_resource_definition(o);
+        errs.extend(crate::crd::validate_schemas(o));
+        errs
     }
     fn validate_update(&self, new: &api::CustomResourceDefinition, old: &api::CustomResourceDefinition) -> apimachinery::ErrorList {
-        crate::validation::custom_resource_definition_update(new, old)
+        let mut errs = crate::validation::custom_resource_definition_update(new, old);
+        errs.extend(crate::crd::validate_schemas(new));
+        errs
     }
     fn validate_status_update(&self, new: &api::CustomResourceDefinition, old: &api::CustomResourceDefinition) -> apimachinery::ErrorList {
         crate::validation::custom_resource_definition_status_update(new, old)

@@ -167,9 +167,9 @@ impl Strategy for ControllerRevisions {
 
 /// Registers apps/v1.
 pub fn register(r: &mut Registry) {
-    r.add(Resource::new(Deployments));
-    r.add(Resource::new(ReplicaSets));
-    r.add(Resource::new(StatefulSets));
+    r.add(Resource::new(Deployments).with_workload_scale());
+    r.add(Resource::new(ReplicaSets).with_workload_scale());
+    r.add(Resource::new(StatefulSets).with_workload_scale());
     r.add(Resource::new(DaemonSets));
     r.add(Resource::new(ControllerRevisions));
 }

@@ -18,6 +18,11 @@ fn core(kind: &str, plural: &str, namespaced: bool) -> ResourceInfo {
 pub struct Pods;
 impl Strategy for Pods {
     type K = api::Pod;
+    fn prepare_for_create(&self, p: &mut api::Pod) {
+        // a new pod is Pending, with the QoS class its resources give it
+        let qos = qos_class(p);
+        p.status = Some(api::PodStatus { phase: Some("Pending".into()), qos_class: Some(qos.into()), ..Default::default() });
+    }
     fn validate(&self, o: &api::Pod) -> apimachinery::ErrorList {
         crate::validation::pod(o)
     }
@@ -572,7 +577,10 @@ impl Strategy for PodTemplates {
 
 /// Registers the core group.
 pub fn register(r: &mut Registry) {
-    r.add(Resource::new(Pods));
+    r.add(Resource::new(Pods).with_subresources(&[
+        super::Subresource { name: "binding", group: "", version: "v1", kind: "Binding".into(), verbs: &["create"] },
+        super::Subresource { name: "eviction", group: "policy", version: "v1", kind: "Eviction".into(), verbs: &["create"] },
+    ]));
     r.add(Resource::new(Services));
     r.add(Resource::new(Namespaces));
     r.add(Resource::new(Nodes));
@@ -585,6 +593,62 @@ pub fn register(r: &mut Registry) {
     r.add(Resource::new(ResourceQuotas));
     r.add(Resource::new(PersistentVolumes));
     r.add(Resource::new(PersistentVolumeClaims));
-    r.add(Resource::new(ReplicationControllers));
+    r.add(Resource::new(ReplicationControllers).with_scale(super::ScalePaths {
+        spec_replicas: "/spec/replicas".into(),
+        status_replicas: "/status/replicas".into(),
+        selector: super::SelectorSource::Map("/spec/selector".into()),
+    }));
     r.add(Resource::new(PodTemplates));
+}
+
+/// The QoS class of a pod (upstream's `GetPodQOS`): Guaranteed when every container's CPU and
+/// memory requests equal their limits, BestEffort when no container requests or limits either,
+/// Burstable otherwise.
+pub fn qos_class(p: &api::Pod) -> &'static str {
+    use apimachinery::quantity::Quantity;
+    let Some(spec) = p.spec.as_ref() else { return "BestEffort" };
+    let containers = spec.containers.iter().chain(spec.init_containers.iter().flatten());
+    let mut any = false;
+    let mut guaranteed = true;
+    for c in containers {
+        let r = c.resources.as_ref();
+        let requests = r.and_then(|r| r.requests.as_ref());
+        let limits = r.and_then(|r| r.limits.as_ref());
+        for name in ["cpu", "memory"] {
+            let req = requests.and_then(|m| m.get(name)).and_then(|q| Quantity::parse(&q.0).ok()).filter(|q| !q.is_zero());
+            let lim = limits.and_then(|m| m.get(name)).and_then(|q| Quantity::parse(&q.0).ok()).filter(|q| !q.is_zero());
+            if req.is_some() || lim.is_some() {
+                any = true;
+            }
+            match (&req, &lim) {
+                (_, None) => guaranteed = false,
+                (Some(a), Some(b)) if a.cmp_to(b) != std::cmp::Ordering::Equal => guaranteed = false,
+                _ => {}
+            }
+        }
+    }
+    if !any {
+        "BestEffort"
+    } else if guaranteed {
+        "Guaranteed"
+    } else {
+        "Burstable"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(resources: serde_json::Value) -> api::Pod {
+        serde_json::from_value(serde_json::json!({"spec": {"containers": [{"name": "c", "image": "i", "resources": resources}]}})).unwrap()
+    }
+
+    #[test]
+    fn qos_classes() {
+        assert_eq!(qos_class(&pod(serde_json::json!({}))), "BestEffort");
+        assert_eq!(qos_class(&pod(serde_json::json!({"limits": {"cpu": "1", "memory": "1Gi"}, "requests": {"cpu": "1000m", "memory": "1Gi"}}))), "Guaranteed");
+        assert_eq!(qos_class(&pod(serde_json::json!({"requests": {"cpu": "100m"}}))), "Burstable");
+        assert_eq!(qos_class(&pod(serde_json::json!({"limits": {"cpu": "1"}, "requests": {"cpu": "1"}}))), "Burstable");
+    }
 }

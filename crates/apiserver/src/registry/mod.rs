@@ -352,8 +352,17 @@ pub trait DynStrategy: Send + Sync {
     fn return_deleted_object(&self) -> bool;
     /// See [`Strategy::blocks_deletion`].
     fn blocks_deletion(&self, obj: &dyn Object) -> bool;
-    /// The JSON schema name of the kind in OpenAPI (e.g. `io.k8s.api.core.v1.Pod`), if typed.
-    fn schema(&self, generator: &mut schemars::SchemaGenerator) -> Option<String>;
+    /// The OpenAPI schema of the kind: its definition name (e.g. `io.k8s.api.core.v1.Pod`)
+    /// and, for kinds without a Rust type (custom resources), the schema itself; typed kinds
+    /// register theirs (and every type they use) in `generator`.
+    fn schema(&self, generator: &mut schemars::SchemaGenerator) -> Option<(String, Option<Value>)>;
+    /// The structural schema merge logic (managed fields, apply, strategic merge) walks, and the
+    /// kind's root in it.
+    fn merge_schema(&self) -> Option<(Arc<apimachinery::schema::SchemaSet>, apimachinery::schema::Shape)>;
+    /// Whether strategic merge patch applies (built-in kinds; custom resources get 415).
+    fn strategic_merge(&self) -> bool {
+        true
+    }
 }
 
 /// The erased form of a typed [`Strategy`].
@@ -532,9 +541,13 @@ impl<S: Strategy> DynStrategy for Typed<S> {
     fn blocks_deletion(&self, obj: &dyn Object) -> bool {
         self.strategy.blocks_deletion(cast::<S::K>(obj))
     }
-    fn schema(&self, generator: &mut schemars::SchemaGenerator) -> Option<String> {
+    fn schema(&self, generator: &mut schemars::SchemaGenerator) -> Option<(String, Option<Value>)> {
         let _ = generator.subschema_for::<S::K>();
-        Some(<S::K as schemars::JsonSchema>::schema_name().into_owned())
+        Some((<S::K as schemars::JsonSchema>::schema_name().into_owned(), None))
+    }
+    fn merge_schema(&self) -> Option<(Arc<apimachinery::schema::SchemaSet>, apimachinery::schema::Shape)> {
+        let name = <S::K as schemars::JsonSchema>::schema_name().into_owned();
+        Some((crate::openapi::builtin_schema_set(), apimachinery::schema::Shape::Named(name)))
     }
 }
 
@@ -550,6 +563,63 @@ pub struct Resource {
     pub subresources: Vec<Subresource>,
     /// For a version served from another version's storage: how it converts.
     pub version: Option<ServedVersion>,
+    /// Where the `scale` subresource reads and writes replicas, if served.
+    pub scale: Option<ScalePaths>,
+}
+
+/// The fields behind a `scale` subresource (JSON pointers into the served object).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScalePaths {
+    /// Desired replicas, e.g. `/spec/replicas`.
+    pub spec_replicas: String,
+    /// Observed replicas, e.g. `/status/replicas`.
+    pub status_replicas: String,
+    /// Where the label selector comes from.
+    pub selector: SelectorSource,
+}
+
+/// How a scale's `status.selector` string is found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SelectorSource {
+    /// A `LabelSelector` object at this pointer.
+    LabelSelector(String),
+    /// A label map at this pointer (replication controllers).
+    Map(String),
+    /// A selector string at this pointer (custom resources' `labelSelectorPath`).
+    String(String),
+    /// None.
+    None,
+}
+
+impl Resource {
+    /// Serves the `scale` subresource (autoscaling/v1 Scale) over these fields.
+    pub fn with_scale(mut self, paths: ScalePaths) -> Resource {
+        self.subresources.push(Subresource {
+            name: "scale",
+            group: "autoscaling",
+            version: "v1",
+            kind: "Scale".into(),
+            verbs: &["get", "patch", "update"],
+        });
+        self.scale = Some(paths);
+        self
+    }
+
+    /// Adds subresources served by handlers of their own.
+    pub fn with_subresources(mut self, subs: &[Subresource]) -> Resource {
+        self.subresources.extend_from_slice(subs);
+        self
+    }
+
+    /// The usual scale fields of workload kinds (`spec.replicas`, `status.replicas`,
+    /// `spec.selector`).
+    pub fn with_workload_scale(self) -> Resource {
+        self.with_scale(ScalePaths {
+            spec_replicas: "/spec/replicas".into(),
+            status_replicas: "/status/replicas".into(),
+            selector: SelectorSource::LabelSelector("/spec/selector".into()),
+        })
+    }
 }
 
 /// A version served from another version's storage (events.k8s.io/v1 from core/v1 events,
@@ -558,10 +628,13 @@ pub struct ServedVersion {
     /// Decodes and defaults request bodies of the served kind.
     pub decoder: Arc<dyn DynStrategy>,
     /// Served JSON → stored JSON.
-    pub to_storage: fn(Value) -> Result<Value, String>,
+    pub to_storage: Convert,
     /// Stored JSON → served JSON.
-    pub from_storage: fn(Value) -> Result<Value, String>,
+    pub from_storage: Convert,
 }
+
+/// A conversion between two versions of a kind's JSON.
+pub type Convert = Arc<dyn Fn(Value) -> Result<Value, String> + Send + Sync>;
 
 /// A subresource as discovery shows it.
 #[derive(Clone, Debug)]
@@ -594,7 +667,7 @@ impl Resource {
                 verbs: &["get", "patch", "update"],
             });
         }
-        Resource { info, strategy: Arc::new(typed), prefix, subresources, version: None }
+        Resource { info, strategy: Arc::new(typed), prefix, subresources, version: None, scale: None }
     }
 
     /// Serves another version of `storage`'s objects, converting with `to_storage` and
@@ -605,8 +678,12 @@ impl Resource {
         to_storage: fn(Value) -> Result<Value, String>,
         from_storage: fn(Value) -> Result<Value, String>,
     ) -> Resource {
-        let decoder = Typed::new(served);
-        let info = decoder.info.clone();
+        Self::converted_dyn(storage, Arc::new(Typed::new(served)), Arc::new(to_storage), Arc::new(from_storage))
+    }
+
+    /// [`Resource::converted`] for an erased decoder and conversion closures.
+    pub fn converted_dyn(storage: &Resource, decoder: Arc<dyn DynStrategy>, to_storage: Convert, from_storage: Convert) -> Resource {
+        let info = decoder.info().clone();
         let subresources = storage
             .subresources
             .iter()
@@ -617,8 +694,16 @@ impl Resource {
             strategy: storage.strategy.clone(),
             prefix: storage.prefix.clone(),
             subresources,
-            version: Some(ServedVersion { decoder: Arc::new(decoder), to_storage, from_storage }),
+            version: Some(ServedVersion { decoder, to_storage, from_storage }),
+            scale: storage.scale.clone(),
         }
+    }
+
+    /// A resource served by an erased strategy under a storage segment (custom resources).
+    pub fn dynamic(strategy: Arc<dyn DynStrategy>, subresources: Vec<Subresource>) -> Resource {
+        let info = strategy.info().clone();
+        let prefix = format!("/registry/{}/", strategy.storage_segment());
+        Resource { info, strategy, prefix, subresources, version: None, scale: None }
     }
 
     /// The JSON clients of this version see for stored (or cached) JSON.
@@ -667,15 +752,29 @@ pub struct Registry {
     /// Resources in registration order.
     pub resources: Vec<Arc<Resource>>,
     by_gvr: BTreeMap<(String, String, String), Arc<Resource>>,
+    /// Bumped on every change (custom resources come and go); derived documents key on it.
+    pub generation: u64,
 }
 
 impl Registry {
-    /// Registers a resource.
+    /// Registers a resource (replacing one with the same group/version/plural).
     pub fn add(&mut self, r: Resource) -> Arc<Resource> {
         let r = Arc::new(r);
-        self.by_gvr.insert((r.info.group.clone(), r.info.version.clone(), r.info.plural.clone()), r.clone());
+        let key = (r.info.group.clone(), r.info.version.clone(), r.info.plural.clone());
+        if let Some(old) = self.by_gvr.insert(key, r.clone()) {
+            self.resources.retain(|x| !Arc::ptr_eq(x, &old));
+        }
         self.resources.push(r.clone());
+        self.generation += 1;
         r
+    }
+
+    /// Unregisters a resource.
+    pub fn remove(&mut self, group: &str, version: &str, plural: &str) -> Option<Arc<Resource>> {
+        let old = self.by_gvr.remove(&(group.to_string(), version.to_string(), plural.to_string()))?;
+        self.resources.retain(|x| !Arc::ptr_eq(x, &old));
+        self.generation += 1;
+        Some(old)
     }
 
     /// Looks a resource up.
