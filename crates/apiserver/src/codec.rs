@@ -126,3 +126,95 @@ mod tests {
         assert_eq!(decode_body(Some("application/cbor"), b"x").unwrap_err().code, 415);
     }
 }
+
+/// Decodes JSON like [`decode_json`], also reporting the paths of duplicate object keys (the
+/// last value wins, as in upstream's non-strict decoding); `fieldValidation` decides whether a
+/// duplicate is ignored, a warning or an error.
+pub fn decode_json_checked(body: &[u8]) -> Result<(Value, Vec<String>), ApiError> {
+    use serde::de::DeserializeSeed;
+    let mut dups = Vec::new();
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let v = Checked { path: String::new(), dups: &mut dups }
+        .deserialize(&mut de)
+        .and_then(|v| de.end().map(|_| v))
+        .map_err(|e| ApiError::bad_request(format!("error decoding request body as JSON: {e}")))?;
+    Ok((v, dups))
+}
+
+struct Checked<'a> {
+    path: String,
+    dups: &'a mut Vec<String>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Checked<'_> {
+    type Value = Value;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Checked<'_> {
+    type Value = Value;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map(Value::Number).unwrap_or(Value::Null))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while let Some(v) = seq.next_element_seed(Checked { path: format!("{}[{i}]", self.path), dups: &mut *self.dups })? {
+            out.push(v);
+            i += 1;
+        }
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(k) = map.next_key::<String>()? {
+            let path = if self.path.is_empty() { k.clone() } else { format!("{}.{k}", self.path) };
+            let v = map.next_value_seed(Checked { path: path.clone(), dups: &mut *self.dups })?;
+            if out.insert(k, v).is_some() {
+                self.dups.push(path);
+            }
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+#[cfg(test)]
+mod dup_tests {
+    use super::*;
+
+    #[test]
+    fn reports_duplicate_keys_with_paths() {
+        let (v, dups) = decode_json_checked(br#"{"a":1,"b":{"c":[{"d":1,"d":2}]},"a":3}"#).unwrap();
+        assert_eq!(v["a"], 3);
+        assert_eq!(v["b"]["c"][0]["d"], 2);
+        assert_eq!(dups, vec!["b.c[0].d".to_string(), "a".to_string()]);
+        assert!(decode_json_checked(b"{\"a\":1} x").is_err());
+        assert!(decode_json_checked(b"[1,2").is_err());
+    }
+}

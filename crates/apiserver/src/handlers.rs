@@ -394,7 +394,31 @@ pub fn dry_run(query: &Query) -> ApiResult<bool> {
 pub fn decode_object(res: &Resource, headers: &HeaderMap, body: &[u8], validation: FieldValidation) -> ApiResult<(Box<dyn Object>, Vec<String>)> {
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
     let api_version = res.info.api_version();
-    let mut value = codec::decode_body_as(ct, body, Some((&api_version, &res.info.kind)))?;
+    let is_json = ct.is_none_or(|c| c.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/json"));
+    let (mut value, duplicates) = if is_json {
+        codec::decode_json_checked(body)?
+    } else {
+        (codec::decode_body_as(ct, body, Some((&api_version, &res.info.kind)))?, Vec::new())
+    };
+    if !duplicates.is_empty() {
+        let list: Vec<String> = duplicates.iter().map(|p| format!("duplicate field {p:?}")).collect();
+        match validation {
+            FieldValidation::Strict => {
+                // upstream reports duplicates and unknown fields together; unknown ones are found
+                // while decoding, so decode first to collect them
+                let (_, unknown) = decode_value(res, &mut value.clone(), FieldValidation::Warn)?;
+                let mut all: Vec<String> = unknown;
+                all.extend(list);
+                return Err(ApiError::bad_request(format!("strict decoding error: {}", all.join(", "))));
+            }
+            FieldValidation::Warn => {
+                let (obj, mut warnings) = decode_value(res, &mut value, validation)?;
+                warnings.extend(list);
+                return Ok((obj, warnings));
+            }
+            FieldValidation::Ignore => {}
+        }
+    }
     decode_value(res, &mut value, validation)
 }
 

@@ -399,3 +399,41 @@ async fn compacted_history_answers_410() {
     assert_eq!(r.status, 410, "{}", String::from_utf8_lossy(&r.body));
     assert!(r.json()["message"].as_str().unwrap().starts_with("The provided continue parameter is too old"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn field_validation_modes() {
+    let s = Server::start();
+    let c = s.raw_client().await;
+    let body = br#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"NAME","labels":{"a":"1"}},"data":{"k":"v"},"bogus":1,"data":{"k":"w"}}"#;
+    let post = |mode: &'static str, name: &'static str| {
+        let c = c.clone();
+        let body = String::from_utf8_lossy(body).replace("NAME", name);
+        async move {
+            let q = if mode.is_empty() { String::new() } else { format!("?fieldValidation={mode}") };
+            call(&c, Method::POST, &format!("/api/v1/namespaces/default/configmaps{q}"), &[("content-type", "application/json")], body.into_bytes()).await
+        }
+    };
+    let r = post("Strict", "strict").await;
+    assert_eq!(r.status, 400);
+    let msg = r.json()["message"].as_str().unwrap().to_string();
+    assert!(msg.starts_with("strict decoding error: "), "{msg}");
+    assert!(msg.contains("unknown field \"bogus\"") && msg.contains("duplicate field \"data\""), "{msg}");
+    let r = post("Warn", "warn").await;
+    assert_eq!(r.status, 201);
+    let warnings: Vec<String> = r.headers.get_all("warning").iter().map(|v| v.to_str().unwrap().to_string()).collect();
+    assert!(warnings.iter().any(|w| w.contains("unknown field \\\"bogus\\\"") || w.contains("unknown field \"bogus\"")), "{warnings:?}");
+    assert!(warnings.iter().any(|w| w.contains("duplicate field")), "{warnings:?}");
+    assert_eq!(r.json()["data"]["k"], "w", "the last duplicate wins");
+    assert!(r.json().get("bogus").is_none(), "unknown fields are never stored");
+    let r = post("Ignore", "ignore").await;
+    assert_eq!(r.status, 201);
+    assert!(r.headers.get("warning").is_none());
+    let r = post("Sloppy", "sloppy").await;
+    assert_eq!(r.status, 400);
+    // the default (no parameter) warns
+    let r = post("", "default").await;
+    assert_eq!(r.status, 201);
+    assert!(r.headers.get("warning").is_some());
+    let stored = get(&c, "/api/v1/namespaces/default/configmaps/default").await.json();
+    assert!(stored.get("bogus").is_none());
+}
