@@ -15,7 +15,7 @@ use std::any::Any;
 use std::sync::Arc;
 
 use apimachinery::table::Column;
-use apimachinery::{ApiError, ApiResult, ErrorList, FieldError, ResourceInfo};
+use apimachinery::{ApiError, ApiResult, ErrorList, ResourceInfo};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1 as ext;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::ser::{SerializeMap, Serializer};
@@ -126,6 +126,7 @@ pub struct CustomStrategy {
     info: ResourceInfo,
     segment: String,
     schema: Option<Value>,
+    parsed: Option<crdschema::CrdSchema>,
     status: bool,
     columns: Vec<Column>,
     column_paths: Vec<(String, String, String)>,
@@ -189,9 +190,11 @@ impl CustomStrategy {
             Some(s) => apimachinery::schema::SchemaSet::from_inline(s, &definition),
             None => apimachinery::schema::SchemaSet::from_inline(&serde_json::json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true}), &definition),
         });
+        let parsed = schema.as_ref().map(crdschema::CrdSchema::new);
         Some(CustomStrategy {
             info,
             segment: format!("{}/{}", spec.group, names.plural),
+            parsed,
             schema,
             status,
             columns,
@@ -217,8 +220,8 @@ impl DynStrategy for CustomStrategy {
         &self.segment
     }
     fn decode(&self, mut value: Value, unknown: &mut Vec<String>) -> Result<Box<dyn Object>, String> {
-        if let Some(schema) = &self.schema {
-            unknown.extend(crdschema::prune(&mut value, schema, true));
+        if let Some(schema) = &self.parsed {
+            unknown.extend(schema.prune(&mut value, true));
         }
         let obj = DynamicObject::from_value(value)?;
         Ok(Box::new(obj))
@@ -228,10 +231,10 @@ impl DynStrategy for CustomStrategy {
         Ok(Box::new(DynamicObject::from_value(v)?))
     }
     fn defaults(&self, obj: &mut dyn Object) {
-        if let Some(schema) = &self.schema {
+        if let Some(schema) = &self.parsed {
             let o = dyn_obj_mut(obj);
             let mut v = o.value();
-            crdschema::apply_defaults(&mut v, schema);
+            schema.apply_defaults(&mut v);
             if let Ok(d) = DynamicObject::from_value(v) {
                 *o = d;
             }
@@ -244,8 +247,8 @@ impl DynStrategy for CustomStrategy {
     }
     fn validate(&self, obj: &dyn Object) -> ErrorList {
         let mut errs = ErrorList::new();
-        if let Some(schema) = &self.schema {
-            for e in crdschema::validate(&dyn_obj(obj).value(), schema, None) {
+        if let Some(schema) = &self.parsed {
+            for e in schema.validate(&dyn_obj(obj).value(), None).errors {
                 errs.push(e);
             }
         }
@@ -267,8 +270,8 @@ impl DynStrategy for CustomStrategy {
     }
     fn validate_update(&self, new: &dyn Object, old: &dyn Object) -> ErrorList {
         let mut errs = ErrorList::new();
-        if let Some(schema) = &self.schema {
-            for e in crdschema::validate(&dyn_obj(new).value(), schema, Some(&dyn_obj(old).value())) {
+        if let Some(schema) = &self.parsed {
+            for e in schema.validate(&dyn_obj(new).value(), Some(&dyn_obj(old).value())).errors {
                 errs.push(e);
             }
         }
@@ -340,7 +343,7 @@ impl DynStrategy for CustomStrategy {
         let v = o.value();
         let mut cells = vec![Value::String(o.metadata.name.clone().unwrap_or_default())];
         for (path, ty, format) in &self.column_paths {
-            cells.push(crdschema::printer_column_value(&v, path, ty, format, now));
+            cells.push(crdschema::printer_column_value_at(&v, path, ty, format, now));
         }
         cells
     }
@@ -724,8 +727,9 @@ pub fn validate_schemas(crd: &ext::CustomResourceDefinition) -> ErrorList {
     for (i, v) in crd.spec.versions.iter().enumerate() {
         let Some(schema) = v.schema.as_ref().and_then(|s| s.open_api_v3_schema.as_ref()) else { continue };
         let Ok(value) = serde_json::to_value(schema) else { continue };
-        for msg in crdschema::check_structural(&value) {
-            errs.push(FieldError::invalid(format!("spec.versions[{i}].schema.openAPIV3Schema"), "", msg));
+        let status = v.subresources.as_ref().is_some_and(|s| s.status.is_some());
+        for e in crdschema::check_schema(&value, &format!("spec.versions[{i}].schema.openAPIV3Schema"), crdschema::CheckOptions { status_subresource: status }) {
+            errs.push(e);
         }
     }
     errs

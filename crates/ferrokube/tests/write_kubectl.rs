@@ -290,3 +290,44 @@ fn finalizers_hold_deletion() {
     s.ok(&["patch", "configmap", "held", "--type", "json", "-p", r#"[{"op":"remove","path":"/metadata/finalizers"}]"#]);
     eventually(Duration::from_secs(10), "the configmap to go", || s.kubectl(&["get", "configmap", "held"]).status.code() == Some(1));
 }
+
+#[test]
+fn custom_resource_schema_rules() {
+    let s = Server::start();
+    let crd = CRD
+        .replace("                enum: [small, large]\n", "                enum: [small, large]\n                default: small\n")
+        .replace(
+            "            description: What the widget should be.\n",
+            "            description: What the widget should be.\n            x-kubernetes-validations:\n            - rule: self.replicas <= 10\n              message: at most ten replicas\n",
+        )
+        .replace("    subresources:\n", "    selectableFields:\n    - jsonPath: .spec.size\n    subresources:\n");
+    let f = s.file("crd.yaml", &crd);
+    s.ok(&["create", "-f", &f]);
+    s.ok(&["wait", "--for", "condition=established", "crd/widgets.example.com", "--timeout=20s"]);
+    // defaulting and pruning (kubectl's strict validation reports the unknown field)
+    let w = s.file("w.yaml", "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w1\nspec:\n  replicas: 1\n");
+    s.ok(&["create", "-f", &w]);
+    assert_eq!(s.ok(&["get", "widget", "w1", "-o", "jsonpath={.spec.size}"]), "small");
+    let unknown = s.file("u.yaml", "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w2\nspec:\n  replicas: 1\n  colour: blue\n");
+    let err = s.fails(&["create", "-f", &unknown]);
+    assert!(err.contains("unknown field \"spec.colour\""), "{err}");
+    s.ok(&["create", "-f", &unknown, "--validate=false"]);
+    assert_eq!(s.ok(&["get", "widget", "w2", "-o", "jsonpath={.spec}"]), r#"{"replicas":1,"size":"small"}"#);
+    // CEL rule
+    let many = s.file("m.yaml", "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w3\nspec:\n  replicas: 11\n");
+    let err = s.fails(&["create", "-f", &many]);
+    assert!(err.contains("at most ten replicas"), "{err}");
+    // schema keywords
+    let neg = s.file("n.yaml", "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w4\nspec:\n  replicas: -1\n");
+    let err = s.fails(&["create", "-f", &neg]);
+    assert!(err.contains("spec.replicas") && err.contains("greater than or equal to 0"), "{err}");
+    // selectable fields
+    let large = s.file("l.yaml", "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: big\nspec:\n  size: large\n  replicas: 1\n");
+    s.ok(&["create", "-f", &large]);
+    assert_eq!(s.ok(&["get", "widgets", "--field-selector", "spec.size=large", "-o", "name"]).trim(), "widget.example.com/big");
+    // a CRD whose schema is not structural is refused
+    let bad = CRD.replace("              replicas:\n                type: integer\n", "              replicas:\n                minimum: 0\n").replace("widgets", "gizmos").replace("Widget", "Gizmo").replace("widget", "gizmo").replace("[wd]", "[gz]");
+    let f = s.file("bad.yaml", &bad);
+    let err = s.fails(&["create", "-f", &f]);
+    assert!(err.contains("is invalid") && err.contains("type: Required value"), "{err}");
+}
