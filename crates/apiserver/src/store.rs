@@ -308,6 +308,9 @@ pub enum Part {
     Status,
     /// A subresource that prepared the whole new object itself (no strategy preparation).
     Prepared,
+    /// A subresource with its own rules for what may change (pods/binding sets `nodeName`,
+    /// which pod updates may not): no strategy preparation or update validation.
+    Assign,
 }
 
 /// Replaces an object (PUT). Returns the response bytes and whether it was created.
@@ -380,7 +383,7 @@ pub async fn update(
         match part {
             Part::Main => res.strategy.prepare_for_update(new.as_mut(), old.as_ref()),
             Part::Status => res.strategy.prepare_for_status_update(new.as_mut(), old.as_ref()),
-            Part::Prepared => {}
+            Part::Prepared | Part::Assign => {}
         }
         if res.strategy.tracks_generation() && part == Part::Main && res.strategy.spec_differs(new.as_ref(), old.as_ref()) {
             new.meta_mut().generation = Some(old.meta().generation.unwrap_or(0) + 1);
@@ -396,6 +399,7 @@ pub async fn update(
         match part {
             Part::Main | Part::Prepared => errs.extend(res.strategy.validate_update(new.as_ref(), old.as_ref())),
             Part::Status => errs.extend(res.strategy.validate_status_update(new.as_ref(), old.as_ref())),
+            Part::Assign => {}
         }
         if !errs.is_empty() {
             return Err(ApiError::invalid(&info.group, &info.kind, name, &errs));

@@ -229,7 +229,7 @@ async fn binding(api: &Arc<Api>, res: &Arc<Resource>, ns: &str, name: &str, quer
             pod.metadata.annotations.get_or_insert_with(Default::default).insert(k, v);
         }
         pod.metadata.resource_version = Some(rev.to_string());
-        match store::update(api, res, ns, name, Box::new(pod), Part::Prepared, &opts).await {
+        match store::update(api, res, ns, name, Box::new(pod), Part::Assign, &opts).await {
             Ok(_) => return Ok(success(201)),
             Err(e) if e.code == 409 && e.reason == apimachinery::status::Reason::Conflict && e.message.contains("has been modified") => continue,
             Err(e) => return Err(e),

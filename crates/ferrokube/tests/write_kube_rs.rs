@@ -1,5 +1,6 @@
 //! kube-rs write paths: every `Patch` kind, server-side apply with a field manager and force,
 //! and a derived `CustomResource` created, listed, watched and status-patched.
+#![allow(missing_docs)] // the derive generates public items
 
 mod support;
 
@@ -18,15 +19,20 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use support::Server;
 
+/// The spec of a test custom resource, defined the way kube-rs users define theirs.
 #[derive(CustomResource, Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[kube(group = "ferrokube.example", version = "v1", kind = "Gadget", namespaced, status = "GadgetStatus", shortname = "gd")]
 pub struct GadgetSpec {
+    /// A color.
     pub color: String,
+    /// A count.
     pub count: i32,
 }
 
+/// Its status.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Default)]
 pub struct GadgetStatus {
+    /// Whether it is ready.
     pub ready: bool,
 }
 

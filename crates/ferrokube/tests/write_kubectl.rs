@@ -331,3 +331,79 @@ fn custom_resource_schema_rules() {
     let err = s.fails(&["create", "-f", &f]);
     assert!(err.contains("is invalid") && err.contains("type: Required value"), "{err}");
 }
+
+#[test]
+fn pod_binding_eviction_and_graceful_deletion() {
+    let s = Server::start();
+    let pod = |name: &str, extra: &str| {
+        s.file(&format!("{name}.yaml"), &format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  labels:\n    app: guarded\nspec:\n{extra}  containers:\n  - name: c\n    image: busybox:1.36\n"))
+    };
+    // a pod nobody scheduled goes at once
+    s.ok(&["create", "-f", &pod("loose", "")]);
+    assert_eq!(s.ok(&["get", "pod", "loose", "-o", "jsonpath={.status.phase} {.status.qosClass}"]), "Pending BestEffort");
+    s.ok(&["delete", "pod", "loose", "--wait=false"]);
+    assert!(s.fails(&["get", "pod", "loose"]).contains("not found"));
+    // binding assigns a node, once
+    s.ok(&["create", "-f", &pod("bound", "")]);
+    let binding = s.file("binding.json", r#"{"apiVersion":"v1","kind":"Binding","metadata":{"name":"bound"},"target":{"apiVersion":"v1","kind":"Node","name":"node-a"}}"#);
+    s.ok(&["create", "--raw", "/api/v1/namespaces/default/pods/bound/binding", "-f", &binding]);
+    assert_eq!(s.ok(&["get", "pod", "bound", "-o", "jsonpath={.spec.nodeName}"]), "node-a");
+    let err = s.fails(&["create", "--raw", "/api/v1/namespaces/default/pods/bound/binding", "-f", &binding]);
+    assert!(err.contains("already assigned to node"), "{err}");
+    // a pod on a node waits for its kubelet: the grace period is recorded, the pod stays
+    s.ok(&["delete", "pod", "bound", "--wait=false"]);
+    assert_eq!(s.ok(&["get", "pod", "bound", "-o", "jsonpath={.metadata.deletionGracePeriodSeconds}"]), "30");
+    assert_eq!(s.ok(&["get", "pod", "bound"]).lines().nth(1).map(|l| l.contains("Terminating")), Some(true));
+    s.ok(&["delete", "pod", "bound", "--grace-period=0", "--force"]);
+    assert!(s.fails(&["get", "pod", "bound"]).contains("not found"));
+    // eviction honours a disruption budget that allows nothing
+    s.ok(&["create", "-f", &pod("guarded", "  nodeName: node-a\n")]);
+    s.ok(&["create", "pdb", "guard", "--selector=app=guarded", "--min-available=1"]);
+    let status = s.file("pdbstatus.json", r#"{"status":{"currentHealthy":1,"desiredHealthy":1,"disruptionsAllowed":0,"expectedPods":1,"observedGeneration":1}}"#);
+    s.ok(&["patch", "pdb", "guard", "--subresource=status", "--type=merge", "--patch-file", &status]);
+    let eviction = s.file("ev.json", r#"{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"guarded"}}"#);
+    let err = s.fails(&["create", "--raw", "/api/v1/namespaces/default/pods/guarded/eviction", "-f", &eviction]);
+    assert!(err.contains("Cannot evict pod as it would violate the pod's disruption budget"), "{err}");
+    let allow = s.file("allow.json", r#"{"status":{"disruptionsAllowed":1}}"#);
+    s.ok(&["patch", "pdb", "guard", "--subresource=status", "--type=merge", "--patch-file", &allow]);
+    s.ok(&["create", "--raw", "/api/v1/namespaces/default/pods/guarded/eviction", "-f", &eviction]);
+    assert!(!s.ok(&["get", "pod", "guarded", "-o", "jsonpath={.metadata.deletionTimestamp}"]).is_empty());
+    assert_eq!(s.ok(&["get", "pdb", "guard", "-o", "jsonpath={.status.disruptionsAllowed}"]), "0");
+}
+
+#[test]
+fn propagation_policies_are_recorded_for_the_garbage_collector() {
+    let s = Server::start();
+    for (name, policy, finalizer) in [("fg", "foreground", "foregroundDeletion"), ("or", "orphan", "orphan")] {
+        let f = s.file(&format!("{name}.yaml"), &DEPLOY.replace("name: web\n", &format!("name: {name}\n")));
+        s.ok(&["create", "-f", &f]);
+        s.ok(&["delete", "deploy", name, &format!("--cascade={policy}"), "--wait=false"]);
+        assert_eq!(s.ok(&["get", "deploy", name, "-o", "jsonpath={.metadata.finalizers}"]), format!("[\"{finalizer}\"]"));
+    }
+}
+
+#[test]
+fn custom_resource_versions_share_storage() {
+    let s = Server::start();
+    let crd = CRD.replace(
+        "  versions:\n  - name: v1\n    served: true\n    storage: true\n",
+        "  versions:\n  - name: v1beta1\n    served: true\n    storage: false\n    schema:\n      openAPIV3Schema:\n        type: object\n        x-kubernetes-preserve-unknown-fields: true\n  - name: v1\n    served: true\n    storage: true\n",
+    );
+    let f = s.file("crd.yaml", &crd);
+    s.ok(&["create", "-f", &f]);
+    s.ok(&["wait", "--for", "condition=established", "crd/widgets.example.com", "--timeout=20s"]);
+    let old = s.file("old.yaml", "apiVersion: example.com/v1beta1\nkind: Widget\nmetadata:\n  name: legacy\nspec:\n  size: large\n  replicas: 1\n");
+    s.ok(&["create", "-f", &old]);
+    let v1 = s.ok(&["get", "--raw", "/apis/example.com/v1/namespaces/default/widgets/legacy"]);
+    let v1: serde_json::Value = serde_json::from_str(&v1).unwrap();
+    assert_eq!(v1["apiVersion"], "example.com/v1");
+    assert_eq!(v1["spec"]["size"], "large");
+    let beta = s.ok(&["get", "--raw", "/apis/example.com/v1beta1/namespaces/default/widgets/legacy"]);
+    let beta: serde_json::Value = serde_json::from_str(&beta).unwrap();
+    assert_eq!(beta["apiVersion"], "example.com/v1beta1");
+    assert_eq!(beta["metadata"]["uid"], v1["metadata"]["uid"]);
+    let versions = s.ok(&["api-versions"]);
+    assert!(versions.contains("example.com/v1\n") && versions.contains("example.com/v1beta1"), "{versions}");
+    let crd_status = s.ok(&["get", "crd", "widgets.example.com", "-o", "jsonpath={.status.storedVersions}"]);
+    assert_eq!(crd_status, r#"["v1"]"#);
+}
