@@ -128,11 +128,13 @@ pub fn qualified(resource: &str, group: &str) -> String {
 }
 
 impl ApiError {
-    fn new(code: u16, reason: Reason, message: impl Into<String>) -> Self {
+    /// An error with a code, reason and message, no details.
+    pub fn new(code: u16, reason: Reason, message: impl Into<String>) -> Self {
         ApiError { code, reason, message: message.into(), details: None }
     }
 
-    fn with_details(mut self, name: &str, group: &str, kind: &str) -> Self {
+    /// Sets the details (name, group, kind) of the error.
+    pub fn with_details(mut self, name: &str, group: &str, kind: &str) -> Self {
         self.details = Some(Box::new(Details {
             name: name.to_string(),
             group: group.to_string(),

@@ -1,5 +1,6 @@
 //! What every cluster has from its first start: the default namespaces, the `kubernetes`
-//! service and its endpoints (pointing at this apiserver), and the system priority classes.
+//! service and its endpoints (pointing at this apiserver), the system priority classes and
+//! upstream's default RBAC roles and bindings.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -59,6 +60,63 @@ fn meta(name: &str, ns: Option<&str>, labels: &[(&str, &str)]) -> ObjectMeta {
     }
 }
 
+/// Upstream's default RBAC policy: created when missing; roles and bindings annotated
+/// `rbac.authorization.kubernetes.io/autoupdate: "true"` are brought back to the defaults
+/// when they drifted (as kube-apiserver reconciles them at start). Aggregated ClusterRoles are
+/// stored with the union of the rules they aggregate.
+async fn rbac_policy(api: &Api) -> ApiResult<()> {
+    use k8s_openapi::api::rbac::v1 as rbac_api;
+    let group = "rbac.authorization.k8s.io";
+    let mut roles = rbac::bootstrap_cluster_roles();
+    rbac::aggregate_all(&mut roles);
+    for role in roles {
+        reconcile(api, group, "clusterroles", "", Box::new(role), |new, old| {
+            let (n, o) = (new.as_any().downcast_ref::<rbac_api::ClusterRole>(), old.as_any().downcast_ref::<rbac_api::ClusterRole>());
+            n.zip(o).is_some_and(|(n, o)| n.rules == o.rules && n.aggregation_rule == o.aggregation_rule)
+        })
+        .await?;
+    }
+    for b in rbac::bootstrap_cluster_role_bindings() {
+        reconcile(api, group, "clusterrolebindings", "", Box::new(b), |new, old| {
+            let (n, o) = (new.as_any().downcast_ref::<rbac_api::ClusterRoleBinding>(), old.as_any().downcast_ref::<rbac_api::ClusterRoleBinding>());
+            n.zip(o).is_some_and(|(n, o)| n.subjects == o.subjects && n.role_ref == o.role_ref)
+        })
+        .await?;
+    }
+    for r in rbac::bootstrap_namespace_roles() {
+        let ns = r.metadata.namespace.clone().unwrap_or_default();
+        reconcile(api, group, "roles", &ns, Box::new(r), |new, old| {
+            let (n, o) = (new.as_any().downcast_ref::<rbac_api::Role>(), old.as_any().downcast_ref::<rbac_api::Role>());
+            n.zip(o).is_some_and(|(n, o)| n.rules == o.rules)
+        })
+        .await?;
+    }
+    for b in rbac::bootstrap_namespace_role_bindings() {
+        let ns = b.metadata.namespace.clone().unwrap_or_default();
+        reconcile(api, group, "rolebindings", &ns, Box::new(b), |new, old| {
+            let (n, o) = (new.as_any().downcast_ref::<rbac_api::RoleBinding>(), old.as_any().downcast_ref::<rbac_api::RoleBinding>());
+            n.zip(o).is_some_and(|(n, o)| n.subjects == o.subjects && n.role_ref == o.role_ref)
+        })
+        .await?;
+    }
+    Ok(())
+}
+
+async fn reconcile(api: &Api, group: &str, plural: &str, ns: &str, obj: Box<dyn Object>, same: impl Fn(&dyn Object, &dyn Object) -> bool) -> ApiResult<()> {
+    let r = res(api, group, plural)?;
+    let name = obj.meta().name.clone().unwrap_or_default();
+    let Some((old, _)) = store::read(api, &r, &r.key(ns, &name)).await? else {
+        return ensure(api, group, plural, ns, obj).await;
+    };
+    let auto = old.meta().annotations.as_ref().and_then(|a| a.get(rbac::AUTO_UPDATE_ANNOTATION)).is_none_or(|v| v == "true");
+    if !auto || same(obj.as_ref(), old.as_ref()) {
+        return Ok(());
+    }
+    let mut new = obj;
+    new.meta_mut().resource_version = old.meta().resource_version.clone();
+    store::update(api, &r, ns, &name, new, Part::Main, &WriteOptions::default()).await.map(|_| ())
+}
+
 /// Creates what is missing.
 pub async fn run(api: &Api) -> ApiResult<()> {
     for ns in SYSTEM_NAMESPACES {
@@ -67,6 +125,7 @@ pub async fn run(api: &Api) -> ApiResult<()> {
         let obj = core::Namespace { metadata: ObjectMeta { labels: Some(labels), ..meta(ns, None, &[]) }, ..Default::default() };
         ensure(api, "", "namespaces", "", Box::new(obj)).await?;
     }
+    rbac_policy(api).await?;
     for (name, value, desc) in [
         ("system-node-critical", 2_000_001_000, "Used for system critical pods that must not be moved from their current node."),
         ("system-cluster-critical", 2_000_000_000, "Used for system critical pods that must run in the cluster, but can be moved to another node if necessary."),

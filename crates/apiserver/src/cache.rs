@@ -241,6 +241,7 @@ pub struct Cache {
     pub resource: Arc<Resource>,
     inner: RwLock<Inner>,
     published: Arc<Published>,
+    generation: std::sync::atomic::AtomicU64,
 }
 
 impl Cache {
@@ -256,7 +257,14 @@ impl Cache {
                 next_id: 1,
             }),
             published,
+            generation: std::sync::atomic::AtomicU64::new(0),
         }
+    }
+
+    /// A counter that changes whenever the cached objects change (derived indexes such as
+    /// RBAC's rebuild when it moves).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     fn effective_rv(&self, inner: &Inner) -> i64 {
@@ -272,6 +280,7 @@ impl Cache {
     /// Replaces the whole state (initial load or resync). Open watches are closed.
     fn load(&self, objects: Vec<CachedObject>, rv: i64) {
         let mut inner = self.inner.write();
+        self.generation.fetch_add(1, Ordering::AcqRel);
         inner.objects = objects.into_iter().map(|o| (o.key.clone(), Arc::new(o))).collect();
         inner.history.clear();
         inner.oldest = rv;
@@ -287,6 +296,7 @@ impl Cache {
         if rv <= inner.rv {
             return; // already applied (replay after a resync)
         }
+        self.generation.fetch_add(1, Ordering::AcqRel);
         let prev = inner.objects.get(key).cloned();
         let (kind, obj) = match ev.kind {
             EventType::Put => {

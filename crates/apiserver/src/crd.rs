@@ -638,11 +638,10 @@ impl Reconciler {
                     added.push(reg.add(r));
                 }
             }
-            if let Some(storage) = added.iter().find(|r| r.version.is_none()) {
-                if let Err(e) = self.api.caches.add(storage.clone()).await {
+            if let Some(storage) = added.iter().find(|r| r.version.is_none())
+                && let Err(e) = self.api.caches.add(storage.clone()).await {
                     tracing::warn!(crd = %name, error = %e, "loading the custom resource cache");
                 }
-            }
         }
         // status: names and establishment
         let mut next = crd.clone();
@@ -667,16 +666,14 @@ impl Reconciler {
                 a || b || c
             }
         };
-        if changed {
-            if let Ok(res) = self.crd_resource() {
+        if changed
+            && let Ok(res) = self.crd_resource() {
                 let opts = WriteOptions::default();
-                if let Err(e) = store::update(&self.api, &res, "", &name, Box::new(next), Part::Status, &opts).await {
-                    if e.code != 409 && e.code != 404 {
+                if let Err(e) = store::update(&self.api, &res, "", &name, Box::new(next), Part::Status, &opts).await
+                    && e.code != 409 && e.code != 404 {
                         tracing::warn!(crd = %name, error = %e, "updating CRD status");
                     }
-                }
             }
-        }
     }
 }
 
@@ -688,8 +685,8 @@ async fn cleanup(api: &Arc<Api>, crd: &ext::CustomResourceDefinition) -> ApiResu
         let reg = api.registry.read();
         reg.resources.iter().find(|r| r.info.group == crd.spec.group && r.info.plural == crd.spec.names.plural && r.version.is_none()).cloned()
     };
-    if let Some(res) = storage {
-        if let Some(cache) = api.caches.cache(&res) {
+    if let Some(res) = storage
+        && let Some(cache) = api.caches.cache(&res) {
             let (items, _) = cache.list(&Filter::default());
             for item in &items {
                 match store::delete(api, &res, &item.namespace, &item.name, &DeleteOptions::default()).await {
@@ -703,7 +700,6 @@ async fn cleanup(api: &Arc<Api>, crd: &ext::CustomResourceDefinition) -> ApiResu
                 return Ok(false);
             }
         }
-    }
     let res = api.resource("apiextensions.k8s.io", "v1", "customresourcedefinitions").ok_or_else(|| ApiError::internal("CRDs not registered"))?;
     let key = res.key("", &name);
     for _ in 0..8 {

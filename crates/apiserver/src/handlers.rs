@@ -44,6 +44,16 @@ async fn dispatch(api: &Arc<Api>, info: &RequestInfo, query: &Query, headers: &H
         return Err(ApiError::path_not_found());
     }
     let ns = if is_namespace_itself { "" } else { ns };
+    if crate::registry::reviews::is_review(&res.info) {
+        if info.verb != "create" || !info.subresource.is_empty() {
+            return Err(ApiError::method_not_allowed(&res.info.group, &res.info.plural, &info.verb));
+        }
+        let bytes = response::read_body(body, MAX_BODY).await?;
+        let user = crate::context::user();
+        let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+        let out = crate::auth::reviews::handle(api, &user, &res, ns, ct, &bytes)?;
+        return Ok(response::json(StatusCode::CREATED, serde_json::to_vec(&out).map_err(ApiError::internal)?));
+    }
     let part = match info.subresource.as_str() {
         "" => Part::Main,
         "status" if res.strategy.has_status() => Part::Status,

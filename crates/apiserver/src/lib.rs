@@ -19,13 +19,16 @@ use parking_lot::RwLock;
 use storage::Backend;
 
 pub mod admission;
+pub mod auth;
 pub mod bootstrap;
 pub mod cache;
 pub mod codec;
+pub mod context;
 pub mod crd;
 pub mod crdschema;
 pub mod defaults;
 pub mod discovery;
+pub mod encryption;
 pub mod handlers;
 pub mod hooks;
 pub mod negotiate;
@@ -70,6 +73,15 @@ impl Cidr {
         let mask = u32::MAX << (32 - prefix);
         Ok(Cidr { base: Ipv4Addr::from(u32::from(base) & mask), prefix })
     }
+    /// Parses any IPv4 CIDR (`/0` to `/32`; a bare address is a `/32`), for access lists.
+    pub fn parse_any(s: &str) -> Result<Cidr, String> {
+        let (a, p) = s.split_once('/').unwrap_or((s, "32"));
+        let base: Ipv4Addr = a.trim().parse().map_err(|_| format!("{s:?}: invalid IPv4 address"))?;
+        let prefix: u8 = p.trim().parse().ok().filter(|p| *p <= 32).ok_or_else(|| format!("{s:?}: invalid prefix length"))?;
+        let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - prefix) };
+        Ok(Cidr { base: Ipv4Addr::from(u32::from(base) & mask), prefix })
+    }
+
     /// Number of addresses.
     pub fn size(&self) -> u32 {
         1u32 << (32 - self.prefix)
@@ -80,7 +92,7 @@ impl Cidr {
     }
     /// Whether it contains an address.
     pub fn contains(&self, ip: Ipv4Addr) -> bool {
-        let mask = u32::MAX << (32 - self.prefix);
+        let mask = if self.prefix == 0 { 0 } else { u32::MAX << (32 - self.prefix) };
         u32::from(ip) & mask == u32::from(self.base)
     }
 }
@@ -112,7 +124,21 @@ pub struct Config {
     pub version: String,
     /// How often storage history is compacted (upstream: 5 minutes).
     pub compaction_interval: Duration,
+    /// Connections from outside these networks are closed before TLS (empty: all allowed).
+    pub allowed_cidrs: Vec<Cidr>,
+    /// The key that signs ServiceAccount tokens (none: no token issuing or authentication).
+    pub service_account_key: Option<Arc<pki::jwt::SigningKey>>,
+    /// `iss` of ServiceAccount tokens.
+    pub service_account_issuer: String,
+    /// Pod Security admission settings.
+    pub pod_security: pod_security_admission::Config,
+    /// EncryptionConfiguration file (created with ferrokube's default when missing); `None`:
+    /// nothing is encrypted.
+    pub encryption_config: Option<std::path::PathBuf>,
 }
+
+/// The default ServiceAccount token issuer.
+pub const DEFAULT_ISSUER: &str = "https://kubernetes.default.svc.cluster.local";
 
 impl Config {
     /// The address clients are told to use.
@@ -135,6 +161,12 @@ pub struct Api {
     pub port: std::sync::atomic::AtomicU16,
     hooks: HashMap<(String, String), Arc<dyn Hooks>>,
     openapi: openapi::Documents,
+    /// ServiceAccount token issuing and validation.
+    pub tokens: Option<auth::tokens::TokenIssuer>,
+    /// RBAC's decoded view of roles and bindings.
+    pub rbac: auth::rbac_index::RbacIndex,
+    /// Encryption at rest, when configured.
+    pub encryption: Option<Arc<encryption::Encryption>>,
 }
 
 impl Api {
@@ -146,6 +178,27 @@ impl Api {
     /// The hooks of a resource, if any.
     pub fn hooks(&self, res: &Resource) -> Option<Arc<dyn Hooks>> {
         self.hooks.get(&(res.info.group.clone(), res.info.plural.clone())).cloned()
+    }
+
+    /// The current RBAC snapshot.
+    pub fn rbac_snapshot(&self) -> Arc<auth::rbac_index::Snapshot> {
+        let caches = ["roles", "clusterroles", "rolebindings", "clusterrolebindings"]
+            .map(|p| self.resource("rbac.authorization.k8s.io", "v1", p).and_then(|r| self.caches.cache(&r)));
+        match caches {
+            [Some(a), Some(b), Some(c), Some(d)] => self.rbac.snapshot(&[a, b, c, d]),
+            _ => Arc::new(Default::default()),
+        }
+    }
+
+    /// The OIDC discovery document of the ServiceAccount issuer.
+    pub fn openid_configuration(&self) -> serde_json::Value {
+        serde_json::json!({
+            "issuer": self.config.service_account_issuer,
+            "jwks_uri": format!("https://{}/openid/v1/jwks", self.advertise()),
+            "response_types_supported": ["id_token"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["ES256"],
+        })
     }
 
     /// `host:port` of the API for clients.
@@ -194,6 +247,9 @@ pub enum StartError {
         #[source]
         source: std::io::Error,
     },
+    /// The encryption configuration is unusable.
+    #[error("encryption at rest: {0}")]
+    Encryption(String),
     /// Creating the built-in objects failed.
     #[error("bootstrap: {0}")]
     Bootstrap(apimachinery::ApiError),
@@ -210,6 +266,13 @@ pub struct Server {
 /// Starts the apiserver: loads the caches from storage, creates built-in objects, listens.
 pub async fn start(config: Config, store: Arc<dyn Backend>) -> Result<Server, StartError> {
     let tls = Arc::new(server::tls_config(&config.serving_cert, &config.serving_key, &config.client_ca)?);
+    let (store, encryption): (Arc<dyn Backend>, _) = match &config.encryption_config {
+        Some(path) => {
+            let enc = encryption::Encryption::open(path.clone(), store, encryption::registry_resolver()).map_err(StartError::Encryption)?;
+            (Arc::new(encryption::EncryptedBackend(enc.clone())), Some(enc))
+        }
+        None => (store, None),
+    };
     let registry = Arc::new(RwLock::new(Registry::builtin()));
     let caches = Caches::start(store.clone(), registry.clone()).await?;
     let addr = SocketAddr::new(config.bind_address, config.secure_port);
@@ -222,8 +285,19 @@ pub async fn start(config: Config, store: Arc<dyn Backend>) -> Result<Server, St
         port: std::sync::atomic::AtomicU16::new(local_addr.port()),
         hooks: hooks::builtin(&config),
         openapi: openapi::Documents::default(),
+        tokens: config.service_account_key.clone().map(|key| auth::tokens::TokenIssuer {
+            key,
+            issuer: config.service_account_issuer.clone(),
+            api_audiences: vec![config.service_account_issuer.clone()],
+            max_expiration_seconds: 48 * 3600,
+        }),
+        rbac: Default::default(),
+        encryption: encryption.clone(),
         config,
     });
+    if let Some(enc) = encryption {
+        tokio::spawn(enc.watch_file());
+    }
     bootstrap::run(&api).await.map_err(StartError::Bootstrap)?;
     let crds = crd::Reconciler::new(api.clone());
     crds.initial_sync().await.map_err(StartError::Bootstrap)?;

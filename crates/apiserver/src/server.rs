@@ -15,18 +15,11 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
 use crate::Api;
+use crate::auth::{self, UserInfo};
+use crate::context::{self, RequestContext};
 use crate::request::{self, Query};
 use crate::response::{self, Body};
 use crate::{discovery, handlers, openapi};
-
-/// Who is making a request.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct User {
-    /// User name (certificate CN).
-    pub name: String,
-    /// Groups (certificate O entries, plus `system:authenticated`).
-    pub groups: Vec<String>,
-}
 
 /// Errors building the TLS configuration.
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +67,16 @@ pub async fn serve(api: Arc<Api>, listener: TcpListener, tls: Arc<rustls::Server
                 continue;
             }
         };
+        if !api.config.allowed_cidrs.is_empty()
+            && !api.config.allowed_cidrs.iter().any(|c| match peer.ip() {
+                std::net::IpAddr::V4(ip) => c.contains(ip),
+                std::net::IpAddr::V6(ip) => ip.to_ipv4_mapped().is_some_and(|ip| c.contains(ip)),
+            })
+        {
+            tracing::debug!(%peer, "connection from outside --api-allowed-cidrs refused");
+            drop(tcp);
+            continue;
+        }
         let _ = tcp.set_nodelay(true);
         let acceptor = acceptor.clone();
         let api = api.clone();
@@ -86,17 +89,19 @@ pub async fn serve(api: Arc<Api>, listener: TcpListener, tls: Arc<rustls::Server
                 }
                 Err(_) => return,
             };
-            let user = tls.get_ref().1.peer_certificates().and_then(|c| c.first()).and_then(|der| pki::cert_info_der(der)).map(|info| {
-                let mut groups = info.organizations;
-                groups.push("system:authenticated".to_string());
-                User { name: info.common_name, groups }
-            });
+            let user = tls
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|c| c.first())
+                .and_then(|der| pki::cert_info_der(der))
+                .map(|info| UserInfo::new(info.common_name, info.organizations));
             serve_connection(api, tls, user, peer).await;
         });
     }
 }
 
-async fn serve_connection(api: Arc<Api>, tls: tokio_rustls::server::TlsStream<tokio::net::TcpStream>, user: Option<User>, peer: SocketAddr) {
+async fn serve_connection(api: Arc<Api>, tls: tokio_rustls::server::TlsStream<tokio::net::TcpStream>, user: Option<UserInfo>, peer: SocketAddr) {
     let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
     builder.http1().timer(TokioTimer::new());
     builder
@@ -126,8 +131,9 @@ fn not_found() -> Response<Body> {
     response::error(&ApiError::path_not_found())
 }
 
-/// Routes one request.
-pub async fn route(api: Arc<Api>, req: Request<Incoming>, user: Option<User>) -> Response<Body> {
+/// Routes one request: the anonymous probes, then authentication, impersonation and
+/// authorization, then the API itself within the request's context.
+pub async fn route(api: Arc<Api>, req: Request<Incoming>, cert_user: Option<UserInfo>) -> Response<Body> {
     let path = req.uri().path().to_string();
     let trimmed = path.trim_end_matches('/');
     // unauthenticated health and version endpoints
@@ -139,13 +145,59 @@ pub async fn route(api: Arc<Api>, req: Request<Incoming>, user: Option<User>) ->
         "/version" => return json_value(&api.version_info()),
         _ => {}
     }
-    let Some(_user) = user else {
-        return response::error(&ApiError::unauthorized());
+    let user = match auth::authn::authenticate(&api, cert_user.as_ref(), req.headers()) {
+        auth::authn::Authn::User(u) => u,
+        auth::authn::Authn::Anonymous => return response::error(&ApiError::unauthorized()),
+        auth::authn::Authn::Refused(why) => {
+            tracing::debug!(reason = %why, "authentication refused");
+            return response::error(&ApiError::unauthorized());
+        }
     };
-    let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let user = match auth::impersonate::apply(&api, user, req.headers()) {
+        Ok(u) => u,
+        Err(e) => return response::error(&e),
+    };
+    let ctx = Arc::new(RequestContext { user: Arc::new(user), warnings: Default::default() });
+    let mut resp = context::scope(ctx.clone(), serve_authenticated(api, req, path)).await;
+    let warnings = std::mem::take(&mut *ctx.warnings.lock());
+    handlers::add_warnings(resp.headers_mut(), &warnings);
+    resp
+}
+
+async fn serve_authenticated(api: Arc<Api>, req: Request<Incoming>, path: String) -> Response<Body> {
+    let user = context::user();
+    let trimmed = path.trim_end_matches('/');
     let method = req.method().clone();
     let query = Query::parse(req.uri().query());
+    let info = request::parse(&method, &path, &query);
+    let attrs = match &info {
+        Some(info) => {
+            let mut a = auth::authz::Attributes::resource(info);
+            // a list or watch of one object by name is authorized as that object (as upstream)
+            if a.name.is_empty() && matches!(a.verb.as_str(), "list" | "watch")
+                && let Some(n) = query.get("fieldSelector").and_then(|f| f.strip_prefix("metadata.name=")).filter(|n| !n.contains(','))
+            {
+                a.name = n.to_string();
+            }
+            a
+        }
+        None => auth::authz::Attributes::non_resource(&method, trimmed),
+    };
+    if let Err(e) = auth::authz::check(&api, &user, &attrs) {
+        return response::error(&e);
+    }
+    let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).map(str::to_string);
     if method == http::Method::GET {
+        match trimmed {
+            "/.well-known/openid-configuration" => return json_value(&api.openid_configuration()),
+            "/openid/v1/jwks" => {
+                if let Some(t) = &api.tokens {
+                    return response::with_type(StatusCode::OK, serde_json::to_vec(&t.key.jwks()).unwrap_or_default(), "application/jwk-set+json");
+                }
+                return not_found();
+            }
+            _ => {}
+        }
         let reg = api.registry.read();
         let parts: Vec<&str> = trimmed.trim_start_matches('/').split('/').collect();
         let doc = match parts.as_slice() {
@@ -176,7 +228,10 @@ pub async fn route(api: Arc<Api>, req: Request<Incoming>, user: Option<User>) ->
             return openapi::handle(&api, trimmed, accept.as_deref());
         }
     }
-    match request::parse(&method, &path, &query) {
+    if let Some(r) = crate::encryption::handle(&api, &method, trimmed).await {
+        return r;
+    }
+    match info {
         Some(info) => {
             let headers = req.headers().clone();
             handlers::handle(&api, info, query, headers, req.into_body()).await

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use storage::{RangeRequest, TxnOp};
 
-use crate::Api;
+use crate::{Api, admission};
 use crate::cache::{CachedObject, Filter};
 use crate::codec::with_resource_version;
 use crate::registry::{NameRule, Object, Resource};
@@ -31,6 +31,9 @@ pub struct WriteOptions {
     pub field_manager: String,
     /// The request's `metadata.managedFields` are final (a server-side apply computed them).
     pub managed_fields_done: bool,
+    /// The subresource written (`status`, `binding`, ...; "" for the main resource), for
+    /// admission.
+    pub subresource: String,
 }
 
 /// Per-request delete options (query parameters and/or a `DeleteOptions` body).
@@ -261,16 +264,26 @@ pub async fn create(api: &Api, res: &Arc<Resource>, namespace: &str, mut obj: Bo
         meta.self_link = None;
         meta.generation = if res.strategy.tracks_generation() { Some(1) } else { None };
     }
+    let user = crate::context::user();
+    let name = obj.meta().name.clone().unwrap_or_default();
+    let admission = admission::Request {
+        operation: admission::Operation::Create,
+        user: &user,
+        res,
+        subresource: "",
+        namespace,
+        name: &name,
+        old: None,
+        dry_run: opts.dry_run,
+    };
+    admission::mutate(api, &admission, obj.as_mut()).await?;
     res.strategy.prepare_for_create(obj.as_mut());
     let mut errs = validate_meta(res, obj.meta(), true);
     errs.extend(res.strategy.validate(obj.as_ref()));
-    let name = obj.meta().name.clone().unwrap_or_default();
     if !errs.is_empty() {
         return Err(ApiError::invalid(&info.group, &info.kind, &name, &errs));
     }
-    if info.namespaced {
-        crate::admission::namespace_lifecycle(api, namespace, &info.group, &info.plural, &name).await?;
-    }
+    admission::validate(api, &admission, obj.as_ref()).await?;
     let hooks = api.hooks(res);
     if let Some(h) = &hooks {
         h.before_create(api, obj.as_mut(), opts.dry_run).await?;
@@ -379,6 +392,24 @@ pub async fn update(
                 nm.uid = om.uid.clone();
             }
         }
+        let user = crate::context::user();
+        let admission = admission::Request {
+            operation: admission::Operation::Update,
+            user: &user,
+            res,
+            subresource: if !opts.subresource.is_empty() {
+                opts.subresource.as_str()
+            } else if part == Part::Status {
+                "status"
+            } else {
+                ""
+            },
+            namespace,
+            name,
+            old: Some(old.as_ref()),
+            dry_run: opts.dry_run,
+        };
+        admission::mutate(api, &admission, new.as_mut()).await?;
         let mut errs = ErrorList::new();
         match part {
             Part::Main => res.strategy.prepare_for_update(new.as_mut(), old.as_ref()),
@@ -404,6 +435,7 @@ pub async fn update(
         if !errs.is_empty() {
             return Err(ApiError::invalid(&info.group, &info.kind, name, &errs));
         }
+        admission::validate(api, &admission, new.as_ref()).await?;
         // a finalizer was removed from an object being deleted: it may go now
         let finished = new.meta().deletion_timestamp.is_some()
             && new.meta().finalizers.as_ref().is_none_or(Vec::is_empty)
@@ -527,6 +559,18 @@ pub async fn delete(api: &Api, res: &Arc<Resource>, namespace: &str, name: &str,
             return Err(ApiError::not_found(&info.group, &info.plural, name));
         };
         check_preconditions(res, name, obj.as_ref(), rev, opts)?;
+        let user = crate::context::user();
+        let admission = admission::Request {
+            operation: admission::Operation::Delete,
+            user: &user,
+            res,
+            subresource: "",
+            namespace,
+            name,
+            old: Some(obj.as_ref()),
+            dry_run,
+        };
+        admission::validate_delete(api, &admission).await?;
         let decision = hooks.as_ref().and_then(|h| h.delete_decision(obj.as_ref(), opts));
         let policy_fin = policy_finalizer(opts);
         let has_finalizers = obj.meta().finalizers.as_ref().is_some_and(|f| !f.is_empty());

@@ -28,6 +28,12 @@ pub async fn handle(api: &Arc<Api>, res: &Arc<Resource>, info: &RequestInfo, que
         (_, _, "scale", verb) if res.scale.is_some() => scale(api, res, ns, &info.name, verb, query, headers, body).await,
         ("", "pods", "binding", "create") => binding(api, res, ns, &info.name, query, headers, body).await,
         ("", "pods", "eviction", "create") => eviction(api, res, ns, &info.name, query, headers, body).await,
+        ("", "serviceaccounts", "token", "create") => {
+            let bytes = response::read_body(body, MAX_BODY).await?;
+            let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+            let out = crate::auth::tokens::token_request(api, ns, &info.name, ct, &bytes, crate::handlers::dry_run(query)?).await?;
+            Ok(response::json(http::StatusCode::CREATED, serde_json::to_vec(&out).map_err(ApiError::internal)?))
+        }
         (_, _, "status", _) => Err(ApiError::path_not_found()),
         (_, _, _, "get" | "update" | "patch" | "create") => Err(ApiError::path_not_found()),
         _ => Err(ApiError::method_not_allowed(&res.info.group, &res.info.plural, &info.verb)),
@@ -38,7 +44,8 @@ pub async fn handle(api: &Arc<Api>, res: &Arc<Resource>, info: &RequestInfo, que
 /// namespace left without finalizers is deleted.
 async fn finalize(api: &Arc<Api>, res: &Arc<Resource>, name: &str, query: &Query, headers: &HeaderMap, body: Incoming) -> ApiResult<Response<Body>> {
     let validation = field_validation(query).unwrap_or(FieldValidation::Warn);
-    let opts = crate::handlers::write_options(query, headers)?;
+    let mut opts = crate::handlers::write_options(query, headers)?;
+    opts.subresource = "finalize".into();
     let bytes = response::read_body(body, MAX_BODY).await?;
     let (obj, _) = decode_object(res, headers, &bytes, validation)?;
     let wanted = obj
@@ -131,7 +138,8 @@ async fn scale(api: &Arc<Api>, res: &Arc<Resource>, ns: &str, name: &str, verb: 
         let s = scale_of(&current(obj.as_ref(), rev)?, &paths);
         return Ok(response::json(StatusCode::OK, serde_json::to_vec(&s).map_err(ApiError::internal)?));
     }
-    let opts = crate::handlers::write_options(query, headers)?;
+    let mut opts = crate::handlers::write_options(query, headers)?;
+    opts.subresource = "scale".into();
     let bytes = response::read_body(body, MAX_BODY).await?;
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     for _ in 0..16 {
@@ -158,11 +166,10 @@ async fn scale(api: &Arc<Api>, res: &Arc<Resource>, ns: &str, name: &str, verb: 
             return Err(ApiError::invalid("autoscaling", "Scale", name, &errs));
         }
         let explicit_rv = wanted["metadata"]["resourceVersion"].as_str().filter(|s| !s.is_empty()).map(str::to_string);
-        if let Some(rv) = &explicit_rv {
-            if *rv != rev.to_string() {
+        if let Some(rv) = &explicit_rv
+            && *rv != rev.to_string() {
                 return Err(ApiError::modified(&res.info.group, &res.info.plural, name));
             }
-        }
         set_pointer(&mut served, &paths.spec_replicas, Value::from(replicas));
         served["metadata"]["resourceVersion"] = Value::String(rev.to_string());
         let (obj, _) = crate::handlers::decode_value(res, &mut served, FieldValidation::Ignore)?;
@@ -203,7 +210,8 @@ async fn binding(api: &Arc<Api>, res: &Arc<Resource>, ns: &str, name: &str, quer
         errs.push(FieldError::required("target.name", ""));
         return Err(ApiError::invalid("", "Binding", name, &errs));
     }
-    let opts = crate::handlers::write_options(query, headers)?;
+    let mut opts = crate::handlers::write_options(query, headers)?;
+    opts.subresource = "binding".into();
     let key = res.key(ns, name);
     for _ in 0..16 {
         let (obj, rev) = store::read(api, res, &key).await?.ok_or_else(|| ApiError::not_found("", "pods", name))?;
@@ -215,11 +223,10 @@ async fn binding(api: &Arc<Api>, res: &Arc<Resource>, ns: &str, name: &str, quer
         if let Some(current) = spec.node_name.as_deref().filter(|n| !n.is_empty()) {
             return Err(ApiError::conflict("", "pods", name, &format!("pod {name} is already assigned to node {current:?}")));
         }
-        if let Some(uid) = b.metadata.uid.as_deref().filter(|u| !u.is_empty()) {
-            if pod.metadata.uid.as_deref() != Some(uid) {
+        if let Some(uid) = b.metadata.uid.as_deref().filter(|u| !u.is_empty())
+            && pod.metadata.uid.as_deref() != Some(uid) {
                 return Err(ApiError::conflict("", "pods", name, &format!("Precondition failed: UID in precondition: {uid}, UID in object meta: {}", pod.metadata.uid.as_deref().unwrap_or(""))));
             }
-        }
         spec.node_name = Some(node.clone());
         let status = pod.status.get_or_insert_with(Default::default);
         let conds = status.conditions.get_or_insert_with(Vec::new);

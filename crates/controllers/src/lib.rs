@@ -6,6 +6,7 @@
 //! everything it knows comes through the Kubernetes API.
 
 pub mod namespace;
+pub mod serviceaccount;
 
 /// Errors of a controller's reconcile step (all retried with back-off).
 #[derive(Debug, thiserror::Error)]

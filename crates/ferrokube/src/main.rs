@@ -56,6 +56,21 @@ pub struct ServerArgs {
     /// Seconds between compactions of storage history.
     #[arg(long, default_value_t = 300)]
     pub compaction_interval_seconds: u64,
+    /// Networks (CIDRs, comma-separated or repeated) allowed to connect to the API; connections
+    /// from elsewhere are closed before TLS. Default: all.
+    #[arg(long)]
+    pub api_allowed_cidrs: Vec<String>,
+    /// `iss` of ServiceAccount tokens.
+    #[arg(long, default_value = apiserver::DEFAULT_ISSUER)]
+    pub service_account_issuer: String,
+    /// A PodSecurityConfiguration file (defaults: enforce baseline, warn and audit restricted,
+    /// kube-system exempt).
+    #[arg(long)]
+    pub pod_security_config_file: Option<PathBuf>,
+    /// An EncryptionConfiguration file (default: DATA_DIR/encryption-config.yaml, created on
+    /// first start with secrets under secretbox and a fresh key).
+    #[arg(long)]
+    pub encryption_provider_config: Option<PathBuf>,
 }
 
 fn main() -> anyhow::Result<()> {

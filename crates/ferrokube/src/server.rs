@@ -72,15 +72,48 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         client_ca: pki.ca.pair.cert_pem.clone(),
         version: env!("CARGO_PKG_VERSION").to_string(),
         compaction_interval: Duration::from_secs(args.compaction_interval_seconds.max(1)),
+        allowed_cidrs: args
+            .api_allowed_cidrs
+            .iter()
+            .flat_map(|s| s.split(','))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| apiserver::Cidr::parse_any(s).map_err(anyhow::Error::msg))
+            .collect::<anyhow::Result<Vec<_>>>()?,
+        service_account_key: Some(Arc::new(pki::jwt::SigningKey::from_pem(&pki.service_account.to_pem())?)),
+        service_account_issuer: args.service_account_issuer.clone(),
+        encryption_config: Some(args.encryption_provider_config.clone().unwrap_or_else(|| dir.join("encryption-config.yaml"))),
+        pod_security: match &args.pod_security_config_file {
+            None => pod_security_admission::Config::ferrokube_default(),
+            Some(f) => {
+                let text = std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+                let value: serde_json::Value = serde_saphyr::from_str(&text).with_context(|| format!("parsing {}", f.display()))?;
+                pod_security_admission::Config::from_json(value).map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?
+            }
+        },
     };
     let server = apiserver::start(config, backend).await?;
     let url = format!("https://{}", server.api.advertise());
     let kubeconfig = dir.join("admin.kubeconfig");
     pki::write_file(&kubeconfig, pki::kubeconfig(&url, "ferrokube", "admin", &pki.ca.pair.cert_pem, &pki.admin).as_bytes(), 0o600)?;
 
-    // kube-controller-manager, as its own API client
-    let cm = component_client(&pki, &url, "kube-controller-manager", "system:kube-controller-manager", &[]).await?;
-    tokio::spawn(controllers::namespace::run(cm));
+    // kube-controller-manager: each controller an API client with its own service account
+    // identity (upstream's --use-service-account-credentials), bound by the default RBAC policy
+    let controller = |name: &'static str| {
+        let (pki, url) = (&pki, &url);
+        async move {
+            let groups = ["system:serviceaccounts".to_string(), "system:serviceaccounts:kube-system".to_string()];
+            component_client(pki, url, name, &format!("system:serviceaccount:kube-system:{name}"), &groups).await
+        }
+    };
+    let informers = component_client(&pki, &url, "kube-controller-manager", "system:kube-controller-manager", &[]).await?;
+    tokio::spawn(controllers::namespace::run(controller("namespace-controller").await?));
+    tokio::spawn(controllers::serviceaccount::run_service_accounts(informers.clone(), controller("service-account-controller").await?));
+    tokio::spawn(controllers::serviceaccount::run_root_ca_publisher(
+        informers,
+        controller("root-ca-cert-publisher").await?,
+        pki.ca.pair.cert_pem.clone(),
+    ));
 
     if !args.disable_agent {
         tracing::warn!("the node agent is not part of this build yet; running the control plane only");

@@ -6,6 +6,8 @@
 //! It may read and write PEM/kubeconfig files it is told about. It must never open network
 //! connections and never know Kubernetes objects beyond the kubeconfig format.
 
+pub mod jwt;
+
 use std::fs;
 use std::io::Write;
 use std::net::IpAddr;
@@ -324,6 +326,8 @@ pub struct ClusterPki {
     pub apiserver: CertKey,
     /// The administrator's client certificate.
     pub admin: CertKey,
+    /// The key that signs ServiceAccount tokens (`service-account.key`).
+    pub service_account: jwt::SigningKey,
 }
 
 impl std::fmt::Debug for ClusterPki {
@@ -367,7 +371,17 @@ impl ClusterPki {
             }
         };
         let admin = Self::client_in(dir, &ca, "admin", "admin", &["system:masters".to_string()])?;
-        Ok(ClusterPki { dir: dir.to_path_buf(), ca, apiserver, admin })
+        let sa_path = dir.join("service-account.key");
+        let service_account = match fs::read_to_string(&sa_path) {
+            Ok(pem) => jwt::SigningKey::from_pem(&pem)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let k = jwt::SigningKey::generate()?;
+                write_file(&sa_path, k.to_pem().as_bytes(), 0o600)?;
+                k
+            }
+            Err(e) => return Err(io_err(&sa_path, e)),
+        };
+        Ok(ClusterPki { dir: dir.to_path_buf(), ca, apiserver, admin, service_account })
     }
 
     fn client_in(dir: &Path, ca: &Ca, file: &str, user: &str, groups: &[String]) -> Result<CertKey> {
@@ -402,6 +416,7 @@ mod cluster_tests {
         assert_eq!(a.ca.pair.cert_pem, b.ca.pair.cert_pem);
         assert_eq!(a.apiserver.cert_pem, b.apiserver.cert_pem);
         assert_eq!(a.admin.cert_pem, b.admin.cert_pem);
+        assert_eq!(a.service_account.kid(), b.service_account.kid());
         let admin = cert_info(&a.admin.cert_pem).unwrap();
         assert_eq!(admin.organizations, vec!["system:masters".to_string()]);
         // a new SAN forces a new serving certificate from the same CA

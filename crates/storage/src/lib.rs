@@ -19,6 +19,7 @@ use bytes::Bytes;
 use futures::stream::BoxStream;
 
 pub mod embedded;
+pub mod encryption;
 
 /// A global, monotonically increasing store revision. Revision 0 means "none".
 pub type Revision = i64;

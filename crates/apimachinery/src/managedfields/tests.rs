@@ -11,7 +11,7 @@ fn builtin() -> &'static SchemaSet {
     static SET: OnceLock<SchemaSet> = OnceLock::new();
     SET.get_or_init(|| {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/builtin-openapi-v2.json");
-        let text = std::fs::read_to_string(&path).expect("openapi document");
+        let text = std::fs::read_to_string(path).expect("openapi document");
         let doc: Value = serde_json::from_str(&text).expect("json");
         SchemaSet::from_definitions(doc["definitions"].as_object().expect("definitions"))
     })

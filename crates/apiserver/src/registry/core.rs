@@ -586,7 +586,13 @@ pub fn register(r: &mut Registry) {
     r.add(Resource::new(Nodes));
     r.add(Resource::new(ConfigMaps));
     r.add(Resource::new(Secrets));
-    r.add(Resource::new(ServiceAccounts));
+    r.add(Resource::new(ServiceAccounts).with_subresources(&[super::Subresource {
+        name: "token",
+        group: "authentication.k8s.io",
+        version: "v1",
+        kind: "TokenRequest".into(),
+        verbs: &["create"],
+    }]));
     r.add(Resource::new(Endpoints));
     r.add(Resource::new(Events));
     r.add(Resource::new(LimitRanges));

@@ -33,6 +33,7 @@ pub mod networking;
 pub mod node;
 pub mod policy;
 pub mod rbac;
+pub mod reviews;
 pub mod scheduling;
 pub mod storage;
 
@@ -838,6 +839,7 @@ impl Registry {
         certificates::register(&mut r);
         admissionregistration::register(&mut r);
         apiextensions::register(&mut r);
+        reviews::register(&mut r);
         r
     }
 }

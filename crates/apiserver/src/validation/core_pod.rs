@@ -2411,6 +2411,7 @@ fn node_affinity_mutation(path: &Path, new: Option<&api::NodeAffinity>, old: Opt
         };
         let (om, of) = (sl(&ot.match_expressions), sl(&ot.match_fields));
         let (nm, nf) = (sl(&nt.match_expressions), sl(&nt.match_fields));
+        #[allow(clippy::nonminimal_bool)]
         let ok = !(om.is_empty() && of.is_empty() && (!nm.is_empty() || !nf.is_empty())) && only_additions(om, nm) && only_additions(of, nf);
         if !ok {
             e.push(invalid(&tp.index(i), json(nt), "only additions are allowed (no mutations or deletions)"));

@@ -447,11 +447,10 @@ fn iqn_format_errs(value: &str, path: &Path, bad_prefix_msg: &str, prefix_and_fo
             return e;
         }
     }
-    if has("iqn") && !iqn_matches(value) {
-        e.push(invalid(path, value, "must be valid format"));
-    } else if has("eui") && !eui_naa_matches(value, "eui", 16) {
-        e.push(invalid(path, value, "must be valid format"));
-    } else if has("naa") && !eui_naa_matches(value, "naa", 32) {
+    let bad_format = (has("iqn") && !iqn_matches(value))
+        || (has("eui") && !eui_naa_matches(value, "eui", 16))
+        || (has("naa") && !eui_naa_matches(value, "naa", 32));
+    if bad_format {
         e.push(invalid(path, value, "must be valid format"));
     }
     e

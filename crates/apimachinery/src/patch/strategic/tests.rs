@@ -11,7 +11,7 @@ use super::*;
 // ---------------------------------------------------------------------------------------------
 // upstream's test cases
 
-/// Upstream's TestUnknownField, patch application part (fields `MergeItem` does not have).
+// Upstream's TestUnknownField, patch application part (fields `MergeItem` does not have).
 // ---------------------------------------------------------------------------------------------
 // built-in types
 

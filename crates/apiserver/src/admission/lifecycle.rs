@@ -1,5 +1,5 @@
-//! Admission checks the generic store runs before writes. For now: NamespaceLifecycle (objects
-//! only in existing, non-terminating namespaces).
+//! NamespaceLifecycle: new namespaced content needs an existing namespace that is not
+//! terminating.
 
 use apimachinery::{ApiError, ApiResult};
 

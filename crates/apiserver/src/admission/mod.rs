@@ -1,0 +1,134 @@
+//! Admission: the plugins the generic store runs on every write, in upstream's order.
+//!
+//! Mutating phase (before the strategy prepares and validates the object): ServiceAccount
+//! (default service account, the projected `kube-api-access-*` token volume).
+//! Validating phase (after the strategy's validation, before the write): NamespaceLifecycle,
+//! ServiceAccount, NodeRestriction, PodSecurity, DenyServiceExternalIPs, RBAC escalation
+//! prevention.
+//!
+//! Plugins see the request through [`Request`]; they never write to storage themselves.
+//! Warnings (PodSecurity's `warn` level) reach the client as `Warning` headers through the
+//! request context.
+
+use apimachinery::{ApiError, ApiResult};
+
+use crate::Api;
+use crate::auth::UserInfo;
+use crate::registry::{Object, Resource};
+
+pub mod lifecycle;
+pub mod node_restriction;
+pub mod pod_security;
+pub mod rbac_escalation;
+pub mod service_account;
+
+pub use lifecycle::namespace_lifecycle;
+
+/// The operation being admitted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operation {
+    /// A new object.
+    Create,
+    /// A changed object.
+    Update,
+    /// A deleted object.
+    Delete,
+}
+
+impl Operation {
+    /// Upstream's name (`CREATE`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Create => "CREATE",
+            Operation::Update => "UPDATE",
+            Operation::Delete => "DELETE",
+        }
+    }
+}
+
+/// One write as the admission plugins see it.
+pub struct Request<'a> {
+    /// What is done.
+    pub operation: Operation,
+    /// Who does it.
+    pub user: &'a UserInfo,
+    /// The resource.
+    pub res: &'a Resource,
+    /// Subresource ("" for the main resource).
+    pub subresource: &'a str,
+    /// Namespace ("" when cluster-scoped).
+    pub namespace: &'a str,
+    /// Object name (may be empty on create with generateName before naming).
+    pub name: &'a str,
+    /// The object before the write (updates and deletes).
+    pub old: Option<&'a dyn Object>,
+    /// `dryRun=All`.
+    pub dry_run: bool,
+}
+
+impl Request<'_> {
+    /// Whether the request is on `group`/`plural`, main resource or the given subresource.
+    pub fn is(&self, group: &str, plural: &str) -> bool {
+        self.res.info.group == group && self.res.info.plural == plural
+    }
+}
+
+/// The mutating phase.
+pub async fn mutate(api: &Api, req: &Request<'_>, obj: &mut dyn Object) -> ApiResult<()> {
+    service_account::mutate(api, req, obj)?;
+    Ok(())
+}
+
+/// The validating phase.
+pub async fn validate(api: &Api, req: &Request<'_>, obj: &dyn Object) -> ApiResult<()> {
+    if req.operation == Operation::Create && req.res.info.namespaced {
+        lifecycle::namespace_lifecycle(api, req.namespace, &req.res.info.group, &req.res.info.plural, req.name).await?;
+    }
+    service_account::validate(api, req, obj).await?;
+    node_restriction::validate(api, req, obj)?;
+    pod_security::validate(api, req, obj)?;
+    deny_external_ips(req, obj)?;
+    rbac_escalation::validate(api, req, obj)?;
+    Ok(())
+}
+
+/// Admission of a delete.
+pub async fn validate_delete(api: &Api, req: &Request<'_>) -> ApiResult<()> {
+    if let Some(old) = req.old {
+        node_restriction::validate(api, req, old)?;
+    }
+    Ok(())
+}
+
+/// DenyServiceExternalIPs: no new `spec.externalIPs` on services (CVE-2020-8554).
+fn deny_external_ips(req: &Request<'_>, obj: &dyn Object) -> ApiResult<()> {
+    if !req.is("", "services") || req.subresource != "" || req.operation == Operation::Delete {
+        return Ok(());
+    }
+    let ips = |o: &dyn Object| -> Vec<String> {
+        o.to_value()
+            .ok()
+            .and_then(|v| v.pointer("/spec/externalIPs").cloned())
+            .and_then(|v| serde_json::from_value::<Vec<String>>(v).ok())
+            .unwrap_or_default()
+    };
+    let new = ips(obj);
+    if new.is_empty() {
+        return Ok(());
+    }
+    let old = req.old.map(ips).unwrap_or_default();
+    if new.iter().all(|ip| old.contains(ip)) {
+        return Ok(());
+    }
+    Err(ApiError::forbidden(
+        "",
+        "services",
+        req.name,
+        "use of external IPs is denied by admission control",
+    ))
+}
+
+/// A warning for the client of the current request.
+pub fn warn(message: String) {
+    crate::context::add_warning(message);
+}
