@@ -15,6 +15,42 @@ pub struct RequestContext {
     pub user: Arc<UserInfo>,
     /// Warnings for the `Warning` response header.
     pub warnings: Mutex<Vec<String>>,
+    /// What the audit event of the request will hold.
+    pub audit: Mutex<crate::audit::Record>,
+}
+
+impl RequestContext {
+    /// A context for a user.
+    pub fn new(user: UserInfo) -> RequestContext {
+        RequestContext { user: Arc::new(user), warnings: Default::default(), audit: Default::default() }
+    }
+}
+
+/// Keeps the request body for the audit log when the request's level wants it.
+pub fn record_request(body: &bytes::Bytes) {
+    let _ = CURRENT.try_with(|c| {
+        let mut a = c.audit.lock();
+        if a.level >= crate::audit::Level::Request {
+            a.request = Some(body.clone());
+        }
+    });
+}
+
+/// Keeps the response body for the audit log when the request's level wants it.
+pub fn record_response(body: &bytes::Bytes) {
+    let _ = CURRENT.try_with(|c| {
+        let mut a = c.audit.lock();
+        if a.level >= crate::audit::Level::RequestResponse {
+            a.response = Some(body.clone());
+        }
+    });
+}
+
+/// Adds an audit annotation to the current request.
+pub fn audit_annotation(key: &str, value: String) {
+    let _ = CURRENT.try_with(|c| {
+        c.audit.lock().annotations.insert(key.to_string(), serde_json::Value::String(value));
+    });
 }
 
 tokio::task_local! {

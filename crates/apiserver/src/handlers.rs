@@ -76,7 +76,7 @@ async fn dispatch(api: &Arc<Api>, info: &RequestInfo, query: &Query, headers: &H
     }
 }
 
-fn respond(status: StatusCode, (bytes, ct): (Bytes, &'static str), warnings: &[String]) -> Response<Body> {
+pub(crate) fn respond(status: StatusCode, (bytes, ct): (Bytes, &'static str), warnings: &[String]) -> Response<Body> {
     let mut r = response::with_type(status, bytes, ct);
     add_warnings(r.headers_mut(), warnings);
     r
@@ -92,7 +92,7 @@ pub fn add_warnings(h: &mut HeaderMap, warnings: &[String]) {
     }
 }
 
-async fn get(api: &Arc<Api>, res: &Arc<Resource>, ns: &str, name: &str, query: &Query, accept: Option<&str>) -> ApiResult<Response<Body>> {
+pub(crate) async fn get(api: &Arc<Api>, res: &Arc<Resource>, ns: &str, name: &str, query: &Query, accept: Option<&str>) -> ApiResult<Response<Body>> {
     let output = negotiate(accept, true)?;
     if let Output::PartialMetadata(_) = output
         && accept.is_some_and(|a| a.contains("as=PartialObjectMetadataList")) && !accept.is_some_and(|a| a.contains("as=PartialObjectMetadata;")) {
@@ -507,7 +507,7 @@ async fn create(api: &Arc<Api>, res: &Arc<Resource>, ns: &str, query: &Query, he
     Ok(respond(StatusCode::CREATED, encode_written(res, json, output)?, &warnings))
 }
 
-fn encode_written(res: &Resource, json: Bytes, output: Output) -> ApiResult<(Bytes, &'static str)> {
+pub(crate) fn encode_written(res: &Resource, json: Bytes, output: Output) -> ApiResult<(Bytes, &'static str)> {
     encode_written_list(res.served_json(&json).map_err(ApiError::internal)?, output)
 }
 

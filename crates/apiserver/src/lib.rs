@@ -19,6 +19,7 @@ use parking_lot::RwLock;
 use storage::Backend;
 
 pub mod admission;
+pub mod audit;
 pub mod auth;
 pub mod bootstrap;
 pub mod cache;
@@ -135,6 +136,12 @@ pub struct Config {
     /// EncryptionConfiguration file (created with ferrokube's default when missing); `None`:
     /// nothing is encrypted.
     pub encryption_config: Option<std::path::PathBuf>,
+    /// Audit log file (`None`: no audit log).
+    pub audit_log: Option<std::path::PathBuf>,
+    /// Audit policy (ferrokube's default when `None`).
+    pub audit_policy: Option<audit::Policy>,
+    /// Audit log rotation.
+    pub audit_rotation: audit::Rotation,
 }
 
 /// The default ServiceAccount token issuer.
@@ -167,6 +174,8 @@ pub struct Api {
     pub rbac: auth::rbac_index::RbacIndex,
     /// Encryption at rest, when configured.
     pub encryption: Option<Arc<encryption::Encryption>>,
+    /// The audit log, when configured.
+    pub audit: Option<audit::Auditor>,
 }
 
 impl Api {
@@ -293,6 +302,13 @@ pub async fn start(config: Config, store: Arc<dyn Backend>) -> Result<Server, St
         }),
         rbac: Default::default(),
         encryption: encryption.clone(),
+        audit: match &config.audit_log {
+            Some(path) => Some(
+                audit::Auditor::open(path.clone(), config.audit_policy.clone().unwrap_or_else(audit::Policy::ferrokube_default), config.audit_rotation.clone())
+                    .map_err(|e| StartError::Encryption(format!("audit log {}: {e}", path.display())))?,
+            ),
+            None => None,
+        },
         config,
     });
     if let Some(enc) = encryption {

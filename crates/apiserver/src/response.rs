@@ -28,6 +28,10 @@ pub fn json(status: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
 
 /// A response with a content type.
 pub fn with_type(status: StatusCode, body: impl Into<Bytes>, content_type: &'static str) -> Response<Body> {
+    let body: Bytes = body.into();
+    if content_type.starts_with("application/json") {
+        crate::context::record_response(&body);
+    }
     let mut r = Response::new(full(body));
     *r.status_mut() = status;
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -216,7 +220,11 @@ pub fn list(
 pub async fn read_body(body: hyper::body::Incoming, limit: usize) -> Result<Bytes, ApiError> {
     let limited = http_body_util::Limited::new(body, limit);
     match limited.collect().await {
-        Ok(c) => Ok(c.to_bytes()),
+        Ok(c) => {
+            let b = c.to_bytes();
+            crate::context::record_request(&b);
+            Ok(b)
+        }
         Err(e) => {
             if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
                 Err(ApiError::too_large(limit))

@@ -112,7 +112,7 @@ async fn serve_connection(api: Arc<Api>, tls: tokio_rustls::server::TlsStream<to
     let svc = service_fn(move |req: Request<Incoming>| {
         let api = api.clone();
         let user = user.clone();
-        async move { Ok::<_, Infallible>(route(api, req, user).await) }
+        async move { Ok::<_, Infallible>(route(api, req, user, peer).await) }
     });
     if let Err(e) = builder.serve_connection_with_upgrades(TokioIo::new(tls), svc).await {
         tracing::debug!(%peer, error = %e, "connection ended");
@@ -131,9 +131,10 @@ fn not_found() -> Response<Body> {
     response::error(&ApiError::path_not_found())
 }
 
-/// Routes one request: the anonymous probes, then authentication, impersonation and
+/// Routes one request: the anonymous probes, then authentication, impersonation, audit and
 /// authorization, then the API itself within the request's context.
-pub async fn route(api: Arc<Api>, req: Request<Incoming>, cert_user: Option<UserInfo>) -> Response<Body> {
+pub async fn route(api: Arc<Api>, req: Request<Incoming>, cert_user: Option<UserInfo>, peer: SocketAddr) -> Response<Body> {
+    let received = jiff::Timestamp::now();
     let path = req.uri().path().to_string();
     let trimmed = path.trim_end_matches('/');
     // unauthenticated health and version endpoints
@@ -145,7 +146,7 @@ pub async fn route(api: Arc<Api>, req: Request<Incoming>, cert_user: Option<User
         "/version" => return json_value(&api.version_info()),
         _ => {}
     }
-    let user = match auth::authn::authenticate(&api, cert_user.as_ref(), req.headers()) {
+    let authenticated = match auth::authn::authenticate(&api, cert_user.as_ref(), req.headers()) {
         auth::authn::Authn::User(u) => u,
         auth::authn::Authn::Anonymous => return response::error(&ApiError::unauthorized()),
         auth::authn::Authn::Refused(why) => {
@@ -153,20 +154,10 @@ pub async fn route(api: Arc<Api>, req: Request<Incoming>, cert_user: Option<User
             return response::error(&ApiError::unauthorized());
         }
     };
-    let user = match auth::impersonate::apply(&api, user, req.headers()) {
+    let user = match auth::impersonate::apply(&api, authenticated.clone(), req.headers()) {
         Ok(u) => u,
         Err(e) => return response::error(&e),
     };
-    let ctx = Arc::new(RequestContext { user: Arc::new(user), warnings: Default::default() });
-    let mut resp = context::scope(ctx.clone(), serve_authenticated(api, req, path)).await;
-    let warnings = std::mem::take(&mut *ctx.warnings.lock());
-    handlers::add_warnings(resp.headers_mut(), &warnings);
-    resp
-}
-
-async fn serve_authenticated(api: Arc<Api>, req: Request<Incoming>, path: String) -> Response<Body> {
-    let user = context::user();
-    let trimmed = path.trim_end_matches('/');
     let method = req.method().clone();
     let query = Query::parse(req.uri().query());
     let info = request::parse(&method, &path, &query);
@@ -183,9 +174,50 @@ async fn serve_authenticated(api: Arc<Api>, req: Request<Incoming>, path: String
         }
         None => auth::authz::Attributes::non_resource(&method, trimmed),
     };
-    if let Err(e) = auth::authz::check(&api, &user, &attrs) {
-        return response::error(&e);
+    let ctx = Arc::new(RequestContext::new(user.clone()));
+    let level = api.audit.as_ref().map(|a| a.policy.level(&authenticated, &attrs)).unwrap_or_default();
+    ctx.audit.lock().level = level;
+    let uri = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| path.clone());
+    let user_agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let mut resp = match auth::authz::authorize(&api, &user, &attrs) {
+        auth::authz::Decision::Allow(reason) => {
+            {
+                let mut a = ctx.audit.lock();
+                a.annotations.insert("authorization.k8s.io/decision".into(), "allow".into());
+                a.annotations.insert("authorization.k8s.io/reason".into(), reason.into());
+            }
+            context::scope(ctx.clone(), serve_authorized(api.clone(), req, path.clone(), query, info)).await
+        }
+        auth::authz::Decision::Deny(reason) | auth::authz::Decision::NoOpinion(reason) => {
+            ctx.audit.lock().annotations.insert("authorization.k8s.io/decision".into(), "forbid".into());
+            response::error(&auth::authz::forbidden(&user, &attrs, &reason))
+        }
+    };
+    let warnings = std::mem::take(&mut *ctx.warnings.lock());
+    handlers::add_warnings(resp.headers_mut(), &warnings);
+    if let Some(auditor) = &api.audit
+        && level > crate::audit::Level::None
+    {
+        let impersonated = (user != authenticated).then_some(&user);
+        let entry = crate::audit::Entry {
+            uri: &uri,
+            attrs: &attrs,
+            user: &authenticated,
+            impersonated,
+            source_ip: peer.ip().to_string(),
+            user_agent: &user_agent,
+            code: resp.status().as_u16(),
+            received,
+        };
+        let rec = std::mem::take(&mut *ctx.audit.lock());
+        auditor.log(&crate::audit::event(&entry, &rec, auditor.policy.omit_managed_fields.unwrap_or(true)));
     }
+    resp
+}
+
+async fn serve_authorized(api: Arc<Api>, req: Request<Incoming>, path: String, query: Query, info: Option<request::RequestInfo>) -> Response<Body> {
+    let trimmed = path.trim_end_matches('/');
+    let method = req.method().clone();
     let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).map(str::to_string);
     if method == http::Method::GET {
         match trimmed {

@@ -28,6 +28,8 @@ pub async fn handle(api: &Arc<Api>, res: &Arc<Resource>, info: &RequestInfo, que
         (_, _, "scale", verb) if res.scale.is_some() => scale(api, res, ns, &info.name, verb, query, headers, body).await,
         ("", "pods", "binding", "create") => binding(api, res, ns, &info.name, query, headers, body).await,
         ("", "pods", "eviction", "create") => eviction(api, res, ns, &info.name, query, headers, body).await,
+        ("certificates.k8s.io", "certificatesigningrequests", "approval", "get") => crate::handlers::get(api, res, "", &info.name, query, headers.get(header::ACCEPT).and_then(|v| v.to_str().ok())).await,
+        ("certificates.k8s.io", "certificatesigningrequests", "approval", "update") => approval(api, res, &info.name, query, headers, body).await,
         ("", "serviceaccounts", "token", "create") => {
             let bytes = response::read_body(body, MAX_BODY).await?;
             let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
@@ -324,3 +326,41 @@ async fn eviction(api: &Arc<Api>, res: &Arc<Resource>, ns: &str, name: &str, que
     }
 }
 
+
+/// `PUT .../certificatesigningrequests/<name>/approval`: only `status.conditions` change
+/// (Approved/Denied); the certificate and the spec stay as they are.
+async fn approval(api: &Arc<Api>, res: &Arc<Resource>, name: &str, query: &Query, headers: &HeaderMap, body: Incoming) -> ApiResult<Response<Body>> {
+    let validation = field_validation(query)?;
+    let mut opts = crate::handlers::write_options(query, headers)?;
+    opts.subresource = "approval".into();
+    let bytes = response::read_body(body, MAX_BODY).await?;
+    let (obj, warnings) = crate::handlers::decode_object(res, headers, &bytes, validation)?;
+    let sent = obj.as_any().downcast_ref::<k8s_openapi::api::certificates::v1::CertificateSigningRequest>().cloned().ok_or_else(|| ApiError::internal("not a CSR"))?;
+    let key = res.key("", name);
+    for _ in 0..16 {
+        let (old, rev) = store::read(api, res, &key).await?.ok_or_else(|| ApiError::not_found(&res.info.group, &res.info.plural, name))?;
+        let mut csr = old.as_any().downcast_ref::<k8s_openapi::api::certificates::v1::CertificateSigningRequest>().cloned().ok_or_else(|| ApiError::internal("not a CSR"))?;
+        if let Some(rv) = sent.metadata.resource_version.as_deref().filter(|r| !r.is_empty())
+            && rv != rev.to_string()
+        {
+            return Err(ApiError::modified(&res.info.group, &res.info.plural, name));
+        }
+        let old_csr = csr.clone();
+        let conditions = sent.status.as_ref().and_then(|s| s.conditions.clone());
+        csr.status.get_or_insert_with(Default::default).conditions = conditions;
+        csr.metadata.resource_version = Some(rev.to_string());
+        let errs = crate::validation::certificate_signing_request_approval_update(&csr, &old_csr);
+        if !errs.is_empty() {
+            return Err(ApiError::invalid(&res.info.group, &res.info.kind, name, &errs));
+        }
+        match store::update(api, res, "", name, Box::new(csr), Part::Assign, &opts).await {
+            Ok((json, _)) => {
+                let output = crate::negotiate::negotiate(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()), false)?;
+                return Ok(crate::handlers::respond(http::StatusCode::OK, crate::handlers::encode_written(res, json, output)?, &warnings));
+            }
+            Err(e) if e.code == 409 && sent.metadata.resource_version.as_deref().is_none_or(str::is_empty) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(ApiError::modified(&res.info.group, &res.info.plural, name))
+}

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+mod admin;
 mod bench;
 mod server;
 
@@ -24,6 +25,11 @@ enum Command {
     /// Measure a ferrokube server (see BENCHMARKS.md).
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Print a kubeconfig with a short-lived client certificate for a person.
+    Kubeconfig(admin::KubeconfigArgs),
+    /// Encryption at rest of the running server: status, key rotation, re-encryption.
+    #[command(subcommand)]
+    SecretsEncrypt(admin::SecretsEncrypt),
 }
 
 #[derive(Subcommand, Debug)]
@@ -71,6 +77,21 @@ pub struct ServerArgs {
     /// first start with secrets under secretbox and a fresh key).
     #[arg(long)]
     pub encryption_provider_config: Option<PathBuf>,
+    /// Audit log file (default: DATA_DIR/audit.log; `-` for none).
+    #[arg(long)]
+    pub audit_log_path: Option<String>,
+    /// An audit.k8s.io/v1 Policy file (default: ferrokube's policy, see README).
+    #[arg(long)]
+    pub audit_policy_file: Option<PathBuf>,
+    /// Rotate the audit log at this many megabytes.
+    #[arg(long, default_value_t = 100)]
+    pub audit_log_maxsize: u64,
+    /// Keep this many rotated audit logs.
+    #[arg(long, default_value_t = 10)]
+    pub audit_log_maxbackup: usize,
+    /// Delete rotated audit logs older than this many days.
+    #[arg(long, default_value_t = 30)]
+    pub audit_log_maxage: u64,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -86,5 +107,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Server(args) => rt.block_on(server::run(args)),
         Command::Bench(BenchCommand::Api(args)) => rt.block_on(bench::api(args)),
+        Command::Kubeconfig(args) => admin::kubeconfig(args),
+        Command::SecretsEncrypt(cmd) => rt.block_on(admin::secrets_encrypt(cmd)),
     }
 }

@@ -62,6 +62,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         .context("opening the embedded store")?;
     let backend: Arc<dyn storage::Backend> = store.clone();
 
+    let sa_key = Arc::new(pki::jwt::SigningKey::from_pem(&pki.service_account.to_pem())?);
     let config = apiserver::Config {
         bind_address: args.bind_address,
         secure_port: args.secure_port,
@@ -80,8 +81,25 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
             .filter(|s| !s.is_empty())
             .map(|s| apiserver::Cidr::parse_any(s).map_err(anyhow::Error::msg))
             .collect::<anyhow::Result<Vec<_>>>()?,
-        service_account_key: Some(Arc::new(pki::jwt::SigningKey::from_pem(&pki.service_account.to_pem())?)),
+        service_account_key: Some(sa_key.clone()),
         service_account_issuer: args.service_account_issuer.clone(),
+        audit_log: match args.audit_log_path.as_deref() {
+            Some("-") => None,
+            Some(p) => Some(p.into()),
+            None => Some(dir.join("audit.log")),
+        },
+        audit_policy: match &args.audit_policy_file {
+            None => None,
+            Some(f) => Some(
+                apiserver::audit::Policy::parse(&std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?)
+                    .map_err(anyhow::Error::msg)?,
+            ),
+        },
+        audit_rotation: apiserver::audit::Rotation {
+            max_size: args.audit_log_maxsize.max(1) << 20,
+            max_backups: args.audit_log_maxbackup,
+            max_age_days: args.audit_log_maxage,
+        },
         encryption_config: Some(args.encryption_provider_config.clone().unwrap_or_else(|| dir.join("encryption-config.yaml"))),
         pod_security: match &args.pod_security_config_file {
             None => pod_security_admission::Config::ferrokube_default(),
@@ -109,6 +127,9 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     let informers = component_client(&pki, &url, "kube-controller-manager", "system:kube-controller-manager", &[]).await?;
     tokio::spawn(controllers::namespace::run(controller("namespace-controller").await?));
     tokio::spawn(controllers::serviceaccount::run_service_accounts(informers.clone(), controller("service-account-controller").await?));
+    let ca = pki::Ca::from_pem(pki.ca.pair.clone())?;
+    tokio::spawn(controllers::tokens::run(informers.clone(), sa_key.clone(), pki.ca.pair.cert_pem.clone()));
+    tokio::spawn(controllers::certificates::run(controller("certificate-controller").await?, ca));
     tokio::spawn(controllers::serviceaccount::run_root_ca_publisher(
         informers,
         controller("root-ca-cert-publisher").await?,

@@ -140,6 +140,22 @@ fn spki(point: &[u8]) -> Vec<u8> {
     v
 }
 
+/// Issuer of legacy Secret-based ServiceAccount tokens (upstream's constant).
+pub const LEGACY_ISSUER: &str = "kubernetes/serviceaccount";
+
+/// The claims of a legacy (Secret-based, non-expiring) ServiceAccount token, as upstream's
+/// token controller writes them.
+pub fn legacy_claims(namespace: &str, service_account: &str, service_account_uid: &str, secret: &str) -> Value {
+    json!({
+        "iss": LEGACY_ISSUER,
+        "kubernetes.io/serviceaccount/namespace": namespace,
+        "kubernetes.io/serviceaccount/secret.name": secret,
+        "kubernetes.io/serviceaccount/service-account.name": service_account,
+        "kubernetes.io/serviceaccount/service-account.uid": service_account_uid,
+        "sub": format!("system:serviceaccount:{namespace}:{service_account}"),
+    })
+}
+
 /// Whether a bearer token looks like a JWT (three dot-separated parts, the first a JSON header).
 pub fn looks_like_jwt(token: &str) -> bool {
     token.split('.').count() == 3 && token.starts_with("eyJ")

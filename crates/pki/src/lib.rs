@@ -65,11 +65,15 @@ impl std::fmt::Debug for Ca {
 }
 
 fn validity(params: &mut CertificateParams, days: i64) {
+    validity_seconds(params, days * 86400);
+}
+
+fn validity_seconds(params: &mut CertificateParams, seconds: i64) {
     let now = rcgen::date_time_ymd(1970, 1, 1);
     let secs = jiff::Timestamp::now().as_second();
-    // one hour back-dating tolerates clock skew between machines
-    params.not_before = now + std::time::Duration::from_secs((secs - 3600).max(0) as u64);
-    params.not_after = now + std::time::Duration::from_secs((secs + days * 86400).max(0) as u64);
+    // five minutes of back-dating tolerate clock skew between machines
+    params.not_before = now + std::time::Duration::from_secs((secs - 300).max(0) as u64);
+    params.not_after = now + std::time::Duration::from_secs((secs + seconds).max(0) as u64);
 }
 
 fn serial(params: &mut CertificateParams) {
@@ -119,6 +123,38 @@ impl Ca {
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         validity(&mut params, 365);
+        serial(&mut params);
+        let key = KeyPair::generate()?;
+        let cert = params.signed_by(&key, &self.issuer)?;
+        Ok(CertKey { cert_pem: cert.pem(), key_pem: key.serialize_pem() })
+    }
+
+    /// Signs a PEM certificate signing request as a client certificate valid for `seconds`
+    /// (the kubernetes.io/kube-apiserver-client signer): the subject is kept (CN = user,
+    /// O = groups), the extensions are the signer's own. Returns the certificate PEM.
+    pub fn sign_client_csr(&self, csr_pem: &str, seconds: i64) -> Result<String> {
+        let csr = rcgen::CertificateSigningRequestParams::from_pem(csr_pem)?;
+        let mut params = CertificateParams::new(Vec::<String>::new())?;
+        params.distinguished_name = csr.params.distinguished_name.clone();
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        validity_seconds(&mut params, seconds);
+        serial(&mut params);
+        Ok(params.signed_by(&csr.public_key, &self.issuer)?.pem())
+    }
+
+    /// Issues a client certificate valid for `seconds`: CN = user, one O per group.
+    pub fn issue_client_for(&self, user: &str, groups: &[String], seconds: i64) -> Result<CertKey> {
+        let mut params = CertificateParams::new(Vec::<String>::new())?;
+        let mut dn = DistinguishedName::new();
+        for g in groups {
+            dn.push(DnType::OrganizationName, g.as_str());
+        }
+        dn.push(DnType::CommonName, user);
+        params.distinguished_name = dn;
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        validity_seconds(&mut params, seconds);
         serial(&mut params);
         let key = KeyPair::generate()?;
         let cert = params.signed_by(&key, &self.issuer)?;
@@ -186,6 +222,30 @@ pub fn cert_info_der(der: &[u8]) -> Option<CertInfo> {
                 }
                 _ => {}
             }
+        }
+    }
+    Some(info)
+}
+
+/// Reads the subject (CN, O) of a PEM certificate signing request.
+pub fn csr_subject(pem: &str) -> Option<CertInfo> {
+    let block = pem.split("-----BEGIN CERTIFICATE REQUEST-----").nth(1)?.split("-----END CERTIFICATE REQUEST-----").next()?;
+    let der = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.decode(block.split_whitespace().collect::<String>()).ok()?
+    };
+    use x509_parser::prelude::FromDer;
+    let (_, csr) = x509_parser::certification_request::X509CertificationRequest::from_der(&der).ok()?;
+    let subject = &csr.certification_request_info.subject;
+    let mut info = CertInfo::default();
+    for cn in subject.iter_common_name() {
+        if let Ok(s) = cn.as_str() {
+            info.common_name = s.to_string();
+        }
+    }
+    for o in subject.iter_organization() {
+        if let Ok(s) = o.as_str() {
+            info.organizations.push(s.to_string());
         }
     }
     Some(info)
@@ -298,6 +358,27 @@ mod tests {
         let (_, c_x) = x509_parser::parse_x509_certificate(&c2_der).unwrap();
         assert_eq!(c_x.issuer(), ca_x.subject());
         c_x.verify_signature(Some(ca_x.public_key())).unwrap();
+    }
+
+    #[test]
+    fn signs_a_csr_keeping_its_subject() {
+        let ca = Ca::generate("x").unwrap();
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::OrganizationName, "devs");
+        dn.push(DnType::CommonName, "jane");
+        params.distinguished_name = dn;
+        let csr = params.serialize_request(&key).unwrap().pem().unwrap();
+        let subject = csr_subject(&csr).unwrap();
+        assert_eq!((subject.common_name.as_str(), subject.organizations.clone()), ("jane", vec!["devs".to_string()]));
+        let cert = ca.sign_client_csr(&csr, 3600).unwrap();
+        let info = cert_info(&cert).unwrap();
+        assert_eq!(info.common_name, "jane");
+        assert_eq!(info.organizations, vec!["devs".to_string()]);
+        let left = info.not_after - jiff::Timestamp::now().as_second();
+        assert!((3500..=3600).contains(&left), "{left}");
+        assert!(ca.sign_client_csr("not a csr", 3600).is_err());
     }
 
     #[test]

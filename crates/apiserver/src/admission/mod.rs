@@ -4,7 +4,7 @@
 //! (default service account, the projected `kube-api-access-*` token volume).
 //! Validating phase (after the strategy's validation, before the write): NamespaceLifecycle,
 //! ServiceAccount, NodeRestriction, PodSecurity, DenyServiceExternalIPs, RBAC escalation
-//! prevention.
+//! prevention, CertificateApproval/Signing/SubjectRestriction.
 //!
 //! Plugins see the request through [`Request`]; they never write to storage themselves.
 //! Warnings (PodSecurity's `warn` level) reach the client as `Warning` headers through the
@@ -16,6 +16,7 @@ use crate::Api;
 use crate::auth::UserInfo;
 use crate::registry::{Object, Resource};
 
+pub mod certificates;
 pub mod lifecycle;
 pub mod node_restriction;
 pub mod pod_security;
@@ -89,6 +90,7 @@ pub async fn validate(api: &Api, req: &Request<'_>, obj: &dyn Object) -> ApiResu
     pod_security::validate(api, req, obj)?;
     deny_external_ips(req, obj)?;
     rbac_escalation::validate(api, req, obj)?;
+    certificates::validate(api, req, obj)?;
     Ok(())
 }
 

@@ -30,7 +30,7 @@ impl std::fmt::Debug for TokenIssuer {
 }
 
 /// Issuer of legacy Secret-based tokens (upstream's constant).
-pub const LEGACY_ISSUER: &str = "kubernetes/serviceaccount";
+pub const LEGACY_ISSUER: &str = pki::jwt::LEGACY_ISSUER;
 /// Shortest expiration of a TokenRequest.
 pub const MIN_EXPIRATION_SECONDS: i64 = 600;
 
@@ -92,19 +92,6 @@ impl TokenIssuer {
         });
         let token = self.key.sign(&claims).map_err(ApiError::internal)?;
         Ok((token, exp))
-    }
-
-    /// A legacy (non-expiring) token for a `kubernetes.io/service-account-token` Secret.
-    pub fn issue_legacy(&self, ns: &str, sa_name: &str, sa_uid: &str, secret_name: &str) -> ApiResult<String> {
-        let claims = json!({
-            "iss": LEGACY_ISSUER,
-            "kubernetes.io/serviceaccount/namespace": ns,
-            "kubernetes.io/serviceaccount/secret.name": secret_name,
-            "kubernetes.io/serviceaccount/service-account.name": sa_name,
-            "kubernetes.io/serviceaccount/service-account.uid": sa_uid,
-            "sub": format!("system:serviceaccount:{ns}:{sa_name}"),
-        });
-        self.key.sign(&claims).map_err(ApiError::internal)
     }
 
     /// Validates a token; `audiences` are the audiences the caller accepts (the API's own for

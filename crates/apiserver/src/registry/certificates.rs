@@ -11,6 +11,17 @@ parts!(spec, status: api::CertificateSigningRequest);
 pub struct CertificateSigningRequests;
 impl Strategy for CertificateSigningRequests {
     type K = api::CertificateSigningRequest;
+    /// The requester is whoever creates the request (upstream's strategy overwrites what the
+    /// client sent).
+    fn prepare_for_create(&self, o: &mut api::CertificateSigningRequest) {
+        use crate::registry::Parts;
+        o.clear_status();
+        let u = crate::context::user();
+        o.spec.username = Some(u.name.clone());
+        o.spec.uid = (!u.uid.is_empty()).then(|| u.uid.clone());
+        o.spec.groups = Some(u.groups.clone());
+        o.spec.extra = (!u.extra.is_empty()).then(|| u.extra.clone());
+    }
     fn validate(&self, o: &api::CertificateSigningRequest) -> apimachinery::ErrorList {
         crate::validation::certificate_signing_request(o)
     }
@@ -43,5 +54,11 @@ impl Strategy for CertificateSigningRequests {
 
 /// Registers certificates.k8s.io/v1.
 pub fn register(r: &mut Registry) {
-    r.add(Resource::new(CertificateSigningRequests));
+    r.add(Resource::new(CertificateSigningRequests).with_subresources(&[super::Subresource {
+        name: "approval",
+        group: "certificates.k8s.io",
+        version: "v1",
+        kind: "CertificateSigningRequest".into(),
+        verbs: &["get", "patch", "update"],
+    }]));
 }

@@ -140,6 +140,45 @@ impl Server {
 
     /// Runs kubectl with stdin.
     pub fn kubectl_stdin(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        self.kubectl_with(&self.kubeconfig, args, stdin)
+    }
+
+    /// Runs kubectl 1.32 with another kubeconfig (another identity).
+    pub fn kubectl_as(&self, kubeconfig: &Path, args: &[&str]) -> Output {
+        self.kubectl_with(kubeconfig, args, None)
+    }
+
+    /// A kubeconfig for another user: a client certificate from `ferrokube kubeconfig`.
+    pub fn user_kubeconfig(&self, user: &str, groups: &[&str]) -> PathBuf {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferrokube"));
+        cmd.arg("kubeconfig").arg("--data-dir").arg(self.data_dir()).arg("--user").arg(user).arg("--expiration").arg("1h");
+        for g in groups {
+            cmd.arg("--group").arg(g);
+        }
+        let out = cmd.output().expect("run ferrokube kubeconfig");
+        assert!(out.status.success(), "ferrokube kubeconfig: {}", String::from_utf8_lossy(&out.stderr));
+        let path = self.dir.path().join(format!("{}.kubeconfig", user.replace(':', "_")));
+        std::fs::write(&path, &out.stdout).unwrap();
+        path
+    }
+
+    /// A kubeconfig that authenticates with a bearer token only.
+    pub fn token_kubeconfig(&self, name: &str, token: &str) -> PathBuf {
+        let ca = std::fs::read_to_string(self.data_dir().join("tls/ca.crt")).unwrap();
+        let b64 = {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.encode(ca)
+        };
+        let text = format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: {}\n    certificate-authority-data: {b64}\nusers:\n- name: u\n  user:\n    token: {token}\ncontexts:\n- name: x\n  context: {{cluster: c, user: u}}\ncurrent-context: x\n",
+            self.url
+        );
+        let path = self.dir.path().join(format!("{name}.kubeconfig"));
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn kubectl_with(&self, kubeconfig: &Path, args: &[&str], stdin: Option<&str>) -> Output {
         let home = self.dir.path().join("home");
         std::fs::create_dir_all(&home).unwrap();
         let mut cmd = Command::new(KUBECTL);
@@ -147,7 +186,7 @@ impl Server {
             .env("HOME", &home)
             .env("PATH", "/usr/bin:/bin")
             .arg("--kubeconfig")
-            .arg(&self.kubeconfig)
+            .arg(kubeconfig)
             .arg("--cache-dir")
             .arg(home.join("cache"))
             .args(args)
