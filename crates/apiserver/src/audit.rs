@@ -180,7 +180,7 @@ impl PolicyRule {
                         r == &full
                             || r == "*"
                             || (r.starts_with("*/") && !a.subresource.is_empty() && r[2..] == a.subresource)
-                            || (r.ends_with("/*") && r[..r.len() - 2] == a.resource)
+                            || (r.ends_with("/*") && !a.subresource.is_empty() && r[..r.len() - 2] == a.resource)
                     }))
                 && (g.resource_names.is_empty() || g.resource_names.contains(&a.name))
         })

@@ -125,9 +125,12 @@ async fn rich_objects_keep_every_field() {
     let c = s.raw_client().await;
     let pod = json!({"apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": "rich", "labels": {"app": "rich"}, "annotations": {"note": "kept"}}, "spec": rich_pod_spec()});
-    let (code, created) = post(&c, "/api/v1/namespaces/default/pods", &pod).await;
+    // the rich pod mounts a hostPath: a namespace whose Pod Security level is privileged
+    let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "rich", "labels": {"pod-security.kubernetes.io/enforce": "privileged"}}});
+    assert_eq!(post(&c, "/api/v1/namespaces", &ns).await.0, 201);
+    let (code, created) = post(&c, "/api/v1/namespaces/rich/pods", &pod).await;
     assert_eq!(code, 201, "{created}");
-    let got = get(&c, "/api/v1/namespaces/default/pods/rich").await;
+    let got = get(&c, "/api/v1/namespaces/rich/pods/rich").await;
     let mut lost = Vec::new();
     missing(&pod["spec"], &got["spec"], "spec", &mut lost);
     missing(&pod["metadata"]["annotations"], &got["metadata"]["annotations"], "metadata.annotations", &mut lost);

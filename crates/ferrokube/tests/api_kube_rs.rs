@@ -14,7 +14,11 @@ use support::Server;
 
 fn cm(name: &str, value: &str) -> ConfigMap {
     ConfigMap {
-        metadata: kube::api::ObjectMeta { name: Some(name.into()), ..Default::default() },
+        metadata: kube::api::ObjectMeta {
+            name: Some(name.into()),
+            labels: Some(BTreeMap::from([("test".to_string(), "watch".to_string())])),
+            ..Default::default()
+        },
         data: Some(BTreeMap::from([("v".to_string(), value.to_string())])),
         ..Default::default()
     }
@@ -114,7 +118,8 @@ async fn watch_resumes_after_restart() {
     let client = s.client().await;
     let cms: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
     cms.create(&PostParams::default(), &cm("two", "2")).await.unwrap();
-    let mut stream = cms.watch(&WatchParams::default(), &rv).await.unwrap().boxed();
+    // (only this test's objects: the root-CA publisher writes kube-root-ca.crt here too)
+    let mut stream = cms.watch(&WatchParams::default().labels("test=watch"), &rv).await.unwrap().boxed();
     let ev = tokio::time::timeout(Duration::from_secs(10), stream.try_next()).await.unwrap().unwrap().unwrap();
     match ev {
         WatchEvent::Added(c) => {
