@@ -35,6 +35,31 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// The reason named by a `Status` text (`Unknown` for any other).
+    pub fn parse(s: &str) -> Reason {
+        const ALL: [Reason; 18] = [
+            Reason::Unauthorized,
+            Reason::Forbidden,
+            Reason::NotFound,
+            Reason::AlreadyExists,
+            Reason::Conflict,
+            Reason::Gone,
+            Reason::Invalid,
+            Reason::ServerTimeout,
+            Reason::Timeout,
+            Reason::TooManyRequests,
+            Reason::BadRequest,
+            Reason::MethodNotAllowed,
+            Reason::NotAcceptable,
+            Reason::RequestEntityTooLarge,
+            Reason::UnsupportedMediaType,
+            Reason::InternalError,
+            Reason::Expired,
+            Reason::ServiceUnavailable,
+        ];
+        ALL.into_iter().find(|r| r.as_str() == s).unwrap_or(Reason::Unknown)
+    }
+
     /// The reason as it appears in a `Status` (empty for `Unknown`).
     pub fn as_str(self) -> &'static str {
         match self {

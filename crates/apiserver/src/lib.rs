@@ -176,6 +176,8 @@ pub struct Api {
     pub encryption: Option<Arc<encryption::Encryption>>,
     /// The audit log, when configured.
     pub audit: Option<audit::Auditor>,
+    /// Admission webhook configurations.
+    pub webhooks: admission::webhook::Index,
 }
 
 impl Api {
@@ -301,6 +303,7 @@ pub async fn start(config: Config, store: Arc<dyn Backend>) -> Result<Server, St
             max_expiration_seconds: 48 * 3600,
         }),
         rbac: Default::default(),
+        webhooks: Default::default(),
         encryption: encryption.clone(),
         audit: match &config.audit_log {
             Some(path) => Some(

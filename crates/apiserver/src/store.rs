@@ -276,7 +276,7 @@ pub async fn create(api: &Api, res: &Arc<Resource>, namespace: &str, mut obj: Bo
         old: None,
         dry_run: opts.dry_run,
     };
-    admission::mutate(api, &admission, obj.as_mut()).await?;
+    admission::mutate(api, &admission, &mut obj).await?;
     res.strategy.prepare_for_create(obj.as_mut());
     let mut errs = validate_meta(res, obj.meta(), true);
     errs.extend(res.strategy.validate(obj.as_ref()));
@@ -409,7 +409,7 @@ pub async fn update(
             old: Some(old.as_ref()),
             dry_run: opts.dry_run,
         };
-        admission::mutate(api, &admission, new.as_mut()).await?;
+        admission::mutate(api, &admission, &mut new).await?;
         let mut errs = ErrorList::new();
         match part {
             Part::Main => res.strategy.prepare_for_update(new.as_mut(), old.as_ref()),

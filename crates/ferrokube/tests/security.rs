@@ -583,3 +583,95 @@ fn connections_from_outside_the_allowed_networks_are_closed() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// The test webhook (tests/python/webhook_server.py), stopped when dropped.
+struct Webhook {
+    child: std::process::Child,
+    port: u16,
+    ca_b64: String,
+}
+
+impl Drop for Webhook {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_webhook(dir: &Path) -> Webhook {
+    let (cert, key) = (dir.join("webhook.crt"), dir.join("webhook.key"));
+    let out = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=webhook", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/webhook_server.py");
+    let mut child = std::process::Command::new("python3").arg(script).arg(&cert).arg(&key).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+    let port: u16 = line.trim().parse().unwrap();
+    let ca_b64 = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(std::fs::read(&cert).unwrap())
+    };
+    Webhook { child, port, ca_b64 }
+}
+
+fn webhook_config(kind: &str, name: &str, url: &str, ca: &str, policy: &str, extra: &str) -> String {
+    format!(
+        "apiVersion: admissionregistration.k8s.io/v1\nkind: {kind}\nmetadata: {{name: {name}}}\nwebhooks:\n- name: {name}.ferrokube.test\n  clientConfig:\n    url: {url}\n    caBundle: {ca}\n  rules:\n  - operations: [CREATE]\n    apiGroups: [\"\"]\n    apiVersions: [v1]\n    resources: [pods]\n  failurePolicy: {policy}\n  sideEffects: None\n  admissionReviewVersions: [v1]\n  timeoutSeconds: 5\n{extra}"
+    )
+}
+
+#[test]
+fn admission_webhooks_deny_and_mutate() {
+    let s = Server::start();
+    let hook = start_webhook(s.path());
+    let base = format!("https://127.0.0.1:{}", hook.port);
+    let skip = "  namespaceSelector:\n    matchExpressions:\n    - {key: webhooks, operator: NotIn, values: [skip]}\n";
+    s.ok_stdin(&["apply", "-f", "-"], &webhook_config("ValidatingWebhookConfiguration", "deny", &format!("{base}/validate"), &hook.ca_b64, "Fail", skip));
+    s.ok_stdin(&["apply", "-f", "-"], &webhook_config("MutatingWebhookConfiguration", "label", &format!("{base}/mutate"), &hook.ca_b64, "Fail", skip));
+    // denied, with upstream's text and the webhook's code
+    let out = s.kubectl(&["run", "evil", "--image=nginx"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains(r#"admission webhook "deny.ferrokube.test" denied the request: pods named evil are not allowed"#),
+        "{}",
+        stderr(&out)
+    );
+    // mutated: the label and the requester the webhook saw; its warning reaches kubectl
+    let out = s.kubectl(&["run", "good", "--image=nginx"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("Warning: checked by the test webhook"), "{}", stderr(&out));
+    let labels = s.ok(&["get", "pod", "good", "-o", "jsonpath={.metadata.labels.mutated-by} {.metadata.annotations.requested-by}"]);
+    assert_eq!(labels, "webhook admin");
+    // the mutated pod was still validated and admitted by the built-in plugins (token volume)
+    assert!(s.ok(&["get", "pod", "good", "-o", "jsonpath={.spec.volumes[0].name}"]).starts_with("kube-api-access-"));
+    // namespaceSelector leaves a namespace out
+    s.ok(&["create", "namespace", "free"]);
+    s.ok(&["label", "namespace", "free", "webhooks=skip"]);
+    let out = s.kubectl(&["run", "evil", "--image=nginx", "-n", "free"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(s.ok(&["get", "pod", "evil", "-n", "free", "-o", "jsonpath={.metadata.labels.mutated-by}"]), "");
+    // dry run reaches webhooks without side effects
+    let out = s.kubectl(&["run", "evil", "--image=nginx", "--dry-run=server"]);
+    assert!(stderr(&out).contains("denied the request"), "{}", stderr(&out));
+    // an unreachable webhook: Fail rejects with upstream's text, Ignore lets the request through
+    drop(hook);
+    let dead = "https://127.0.0.1:9/validate";
+    s.ok(&["delete", "validatingwebhookconfiguration", "deny"]);
+    s.ok(&["delete", "mutatingwebhookconfiguration", "label"]);
+    s.ok_stdin(&["apply", "-f", "-"], &webhook_config("ValidatingWebhookConfiguration", "down", dead, "", "Fail", ""));
+    std::thread::sleep(Duration::from_millis(200));
+    let out = s.kubectl(&["run", "p1", "--image=nginx"]);
+    assert!(stderr(&out).contains(r#"Internal error occurred: failed calling webhook "down.ferrokube.test": failed to call webhook: Post "https://127.0.0.1:9/validate""#), "{}", stderr(&out));
+    s.ok_stdin(&["apply", "-f", "-"], &webhook_config("ValidatingWebhookConfiguration", "down", dead, "", "Ignore", ""));
+    std::thread::sleep(Duration::from_millis(200));
+    let out = s.kubectl(&["run", "p2", "--image=nginx"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // configurations themselves never go to webhooks: the broken one can always be removed
+    s.ok(&["delete", "validatingwebhookconfiguration", "down"]);
+}

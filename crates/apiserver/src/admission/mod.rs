@@ -1,10 +1,12 @@
 //! Admission: the plugins the generic store runs on every write, in upstream's order.
 //!
 //! Mutating phase (before the strategy prepares and validates the object): ServiceAccount
-//! (default service account, the projected `kube-api-access-*` token volume).
+//! (default service account, the projected `kube-api-access-*` token volume), then the
+//! mutating admission webhooks.
 //! Validating phase (after the strategy's validation, before the write): NamespaceLifecycle,
 //! ServiceAccount, NodeRestriction, PodSecurity, DenyServiceExternalIPs, RBAC escalation
-//! prevention, CertificateApproval/Signing/SubjectRestriction.
+//! prevention, CertificateApproval/Signing/SubjectRestriction, then the validating admission
+//! webhooks.
 //!
 //! Plugins see the request through [`Request`]; they never write to storage themselves.
 //! Warnings (PodSecurity's `warn` level) reach the client as `Warning` headers through the
@@ -22,6 +24,7 @@ pub mod node_restriction;
 pub mod pod_security;
 pub mod rbac_escalation;
 pub mod service_account;
+pub mod webhook;
 
 pub use lifecycle::namespace_lifecycle;
 
@@ -75,8 +78,9 @@ impl Request<'_> {
 }
 
 /// The mutating phase.
-pub async fn mutate(api: &Api, req: &Request<'_>, obj: &mut dyn Object) -> ApiResult<()> {
-    service_account::mutate(api, req, obj)?;
+pub async fn mutate(api: &Api, req: &Request<'_>, obj: &mut Box<dyn Object>) -> ApiResult<()> {
+    service_account::mutate(api, req, obj.as_mut())?;
+    webhook::mutate(api, req, obj).await?;
     Ok(())
 }
 
@@ -91,6 +95,7 @@ pub async fn validate(api: &Api, req: &Request<'_>, obj: &dyn Object) -> ApiResu
     deny_external_ips(req, obj)?;
     rbac_escalation::validate(api, req, obj)?;
     certificates::validate(api, req, obj)?;
+    webhook::validate(api, req, Some(obj)).await?;
     Ok(())
 }
 
@@ -99,6 +104,7 @@ pub async fn validate_delete(api: &Api, req: &Request<'_>) -> ApiResult<()> {
     if let Some(old) = req.old {
         node_restriction::validate(api, req, old)?;
     }
+    webhook::validate(api, req, None).await?;
     Ok(())
 }
 
