@@ -312,6 +312,17 @@ pub async fn create(api: &Api, res: &Arc<Resource>, namespace: &str, mut obj: Bo
     Ok(with_resource_version(&bytes, resp.revision))
 }
 
+/// Writes an object the apiserver prepared itself (a quota's ledger) with compare-and-swap on
+/// `expected_rev`, without admission (which is what calls it) and without validation. Returns
+/// whether the write happened.
+pub async fn put_prepared(api: &Api, res: &Resource, namespace: &str, mut obj: Box<dyn Object>, expected_rev: i64) -> ApiResult<bool> {
+    let name = obj.meta().name.clone().unwrap_or_default();
+    let key = res.key(namespace, &name);
+    let bytes = encode_for_storage(obj.as_mut())?;
+    let resp = api.storage.txn(&key, expected_rev, TxnOp::Put(Bytes::from(bytes))).await.map_err(internal)?;
+    Ok(resp.succeeded)
+}
+
 /// Which part of an object an update addresses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Part {

@@ -127,6 +127,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     let informers = component_client(&pki, &url, "kube-controller-manager", "system:kube-controller-manager", &[]).await?;
     tokio::spawn(controllers::namespace::run(controller("namespace-controller").await?));
     tokio::spawn(controllers::serviceaccount::run_service_accounts(informers.clone(), controller("service-account-controller").await?));
+    tokio::spawn(controllers::resourcequota::run(controller("resourcequota-controller").await?));
     let ca = pki::Ca::from_pem(pki.ca.pair.clone())?;
     tokio::spawn(controllers::tokens::run(informers.clone(), sa_key.clone(), pki.ca.pair.cert_pem.clone()));
     tokio::spawn(controllers::certificates::run(controller("certificate-controller").await?, ca));

@@ -675,3 +675,45 @@ fn admission_webhooks_deny_and_mutate() {
     // configurations themselves never go to webhooks: the broken one can always be removed
     s.ok(&["delete", "validatingwebhookconfiguration", "down"]);
 }
+
+#[test]
+fn limit_ranges_and_resource_quotas() {
+    let s = Server::start();
+    s.ok(&["create", "namespace", "q"]);
+    s.ok_stdin(
+        &["apply", "-n", "q", "-f", "-"],
+        "apiVersion: v1\nkind: LimitRange\nmetadata: {name: limits}\nspec:\n  limits:\n  - type: Container\n    default: {cpu: 500m, memory: 128Mi}\n    defaultRequest: {cpu: 100m, memory: 64Mi}\n    max: {cpu: \"1\"}\n",
+    );
+    // defaults are applied and recorded
+    s.ok(&["run", "a", "--image=nginx", "-n", "q"]);
+    let got = s.ok(&["get", "pod", "a", "-n", "q", "-o", "jsonpath={.spec.containers[0].resources.requests.cpu} {.spec.containers[0].resources.limits.memory}"]);
+    assert_eq!(got, "100m 128Mi");
+    let note = s.ok(&["get", "pod", "a", "-n", "q", "-o", "jsonpath={.metadata.annotations.kubernetes\\.io/limit-ranger}"]);
+    assert_eq!(note, "LimitRanger plugin set: cpu, memory request for container a; cpu, memory limit for container a");
+    // bounds are enforced with upstream's text
+    let out = s.kubectl(&["run", "big", "--image=nginx", "-n", "q", "--overrides", r#"{"spec":{"containers":[{"name":"big","image":"nginx","resources":{"limits":{"cpu":"2"}}}]}}"#]);
+    assert!(stderr(&out).contains(r#"pods "big" is forbidden: maximum cpu usage per Container is 1, but limit is 2"#), "{}", stderr(&out));
+    // quotas count objects and refuse what exceeds them
+    s.ok_stdin(&["apply", "-n", "q", "-f", "-"], "apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: counts}\nspec:\n  hard: {pods: \"2\", requests.cpu: 250m, count/deployments.apps: \"1\"}\n");
+    eventually(Duration::from_secs(15), "quota status", || s.ok(&["get", "resourcequota", "counts", "-n", "q", "-o", "jsonpath={.status.used.pods}"]) == "1");
+    s.ok(&["run", "b", "--image=nginx", "-n", "q"]);
+    let out = s.kubectl(&["run", "c", "--image=nginx", "-n", "q"]);
+    assert!(
+        stderr(&out).contains(r#"pods "c" is forbidden: exceeded quota: counts, requested: pods=1,requests.cpu=100m, used: pods=2,requests.cpu=200m, limited: pods=2,requests.cpu=250m"#),
+        "{}",
+        stderr(&out)
+    );
+    s.ok(&["create", "deployment", "d1", "--image=nginx", "-n", "q"]);
+    let out = s.kubectl(&["create", "deployment", "d2", "--image=nginx", "-n", "q"]);
+    assert!(stderr(&out).contains("exceeded quota: counts, requested: count/deployments.apps=1, used: count/deployments.apps=1, limited: count/deployments.apps=1"), "{}", stderr(&out));
+    // what a deleted pod held comes back to the quota
+    s.ok(&["delete", "pod", "a", "-n", "q"]);
+    eventually(Duration::from_secs(20), "quota released", || s.kubectl(&["run", "c", "--image=nginx", "-n", "q"]).status.success());
+    let described = s.ok(&["describe", "resourcequota", "counts", "-n", "q"]);
+    assert!(described.contains("pods") && described.contains("2     2"), "{described}");
+    // a compute quota makes every container declare what it limits
+    s.ok(&["create", "namespace", "compute"]);
+    s.ok(&["create", "quota", "compute", "--hard=limits.memory=1Gi", "-n", "compute"]);
+    let out = s.kubectl(&["run", "x", "--image=nginx", "-n", "compute"]);
+    assert!(stderr(&out).contains(r#"pods "x" is forbidden: failed quota: compute: must specify limits.memory for: x"#), "{}", stderr(&out));
+}

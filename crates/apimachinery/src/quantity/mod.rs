@@ -165,6 +165,21 @@ impl Quantity {
         Ok(Quantity { mantissa, exp10, format }.normalized())
     }
 
+    /// The exact sum (the format is this quantity's, or the other's when this one is zero and
+    /// has none of its own), as upstream's `Quantity.Add`.
+    pub fn add(&self, other: &Quantity) -> Quantity {
+        let e = self.exp10.min(other.exp10);
+        let scale = |q: &Quantity| pow10((q.exp10 - e) as u32).and_then(|p| q.mantissa.checked_mul(p)).unwrap_or(if q.mantissa < 0 { i128::MIN / 2 } else { i128::MAX / 2 });
+        let format = if self.is_zero() && self.format == Format::DecimalSI { other.format } else { self.format };
+        Quantity { mantissa: scale(self).saturating_add(scale(other)), exp10: e, format }.normalized()
+    }
+
+    /// The exact difference.
+    pub fn sub(&self, other: &Quantity) -> Quantity {
+        let neg = Quantity { mantissa: -other.mantissa, exp10: other.exp10, format: other.format };
+        self.add(&neg)
+    }
+
     /// A quantity from an integer, in decimal SI.
     pub fn from_int(v: i64) -> Quantity {
         Quantity { mantissa: v as i128, exp10: 0, format: Format::DecimalSI }.normalized()

@@ -1,12 +1,13 @@
 //! Admission: the plugins the generic store runs on every write, in upstream's order.
 //!
-//! Mutating phase (before the strategy prepares and validates the object): ServiceAccount
+//! Mutating phase (before the strategy prepares and validates the object): LimitRanger
+//! (default requests and limits), ServiceAccount
 //! (default service account, the projected `kube-api-access-*` token volume), then the
 //! mutating admission webhooks.
 //! Validating phase (after the strategy's validation, before the write): NamespaceLifecycle,
 //! ServiceAccount, NodeRestriction, PodSecurity, DenyServiceExternalIPs, RBAC escalation
-//! prevention, CertificateApproval/Signing/SubjectRestriction, then the validating admission
-//! webhooks.
+//! prevention, CertificateApproval/Signing/SubjectRestriction, LimitRanger, then the
+//! validating admission webhooks, and last ResourceQuota (which reserves what it admits).
 //!
 //! Plugins see the request through [`Request`]; they never write to storage themselves.
 //! Warnings (PodSecurity's `warn` level) reach the client as `Warning` headers through the
@@ -20,9 +21,11 @@ use crate::registry::{Object, Resource};
 
 pub mod certificates;
 pub mod lifecycle;
+pub mod limit_ranger;
 pub mod node_restriction;
 pub mod pod_security;
 pub mod rbac_escalation;
+pub mod resource_quota;
 pub mod service_account;
 pub mod webhook;
 
@@ -79,6 +82,7 @@ impl Request<'_> {
 
 /// The mutating phase.
 pub async fn mutate(api: &Api, req: &Request<'_>, obj: &mut Box<dyn Object>) -> ApiResult<()> {
+    limit_ranger::mutate(api, req, obj.as_mut())?;
     service_account::mutate(api, req, obj.as_mut())?;
     webhook::mutate(api, req, obj).await?;
     Ok(())
@@ -95,7 +99,9 @@ pub async fn validate(api: &Api, req: &Request<'_>, obj: &dyn Object) -> ApiResu
     deny_external_ips(req, obj)?;
     rbac_escalation::validate(api, req, obj)?;
     certificates::validate(api, req, obj)?;
+    limit_ranger::validate(api, req, obj)?;
     webhook::validate(api, req, Some(obj)).await?;
+    resource_quota::validate(api, req, obj).await?;
     Ok(())
 }
 
