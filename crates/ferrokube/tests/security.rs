@@ -717,3 +717,69 @@ fn limit_ranges_and_resource_quotas() {
     let out = s.kubectl(&["run", "x", "--image=nginx", "-n", "compute"]);
     assert!(stderr(&out).contains(r#"pods "x" is forbidden: failed quota: compute: must specify limits.memory for: x"#), "{}", stderr(&out));
 }
+
+#[test]
+fn bootstrap_tokens_authenticate_until_they_expire() {
+    let s = Server::start();
+    let future = "2099-01-01T00:00:00Z";
+    let secret = |id: &str, expiration: &str| {
+        format!(
+            "apiVersion: v1\nkind: Secret\nmetadata: {{name: bootstrap-token-{id}, namespace: kube-system}}\ntype: bootstrap.kubernetes.io/token\nstringData:\n  token-id: {id}\n  token-secret: 0123456789abcdef\n  usage-bootstrap-authentication: \"true\"\n  auth-extra-groups: system:bootstrappers:worker\n  expiration: {expiration}\n"
+        )
+    };
+    s.ok_stdin(&["apply", "-f", "-"], &secret("abcdef", future));
+    s.ok_stdin(&["apply", "-f", "-"], &secret("old123", "2020-01-01T00:00:00Z"));
+    // stringData is write-only: stored into data
+    let stored = s.ok(&["get", "secret", "bootstrap-token-abcdef", "-n", "kube-system", "-o", "jsonpath={.data.token-id}|{.stringData}"]);
+    assert_eq!(stored, "YWJjZGVm|");
+    let kc = s.token_kubeconfig("boot", "abcdef.0123456789abcdef");
+    let who = stdout(&s.kubectl_as(&kc, &["auth", "whoami"]));
+    assert!(who.contains("system:bootstrap:abcdef"), "{who}");
+    assert!(who.contains("system:bootstrappers:worker") && who.contains("system:bootstrappers "), "{who}");
+    // a wrong secret, an expired token, a token not for authentication: refused
+    for (name, token) in [("wrong", "abcdef.fedcba9876543210"), ("expired", "old123.0123456789abcdef"), ("missing", "zzzzzz.0123456789abcdef")] {
+        let kc = s.token_kubeconfig(name, token);
+        let out = s.kubectl_as(&kc, &["auth", "whoami"]);
+        assert!(!out.status.success(), "{name}: {}", stdout(&out));
+        assert!(stderr(&out).contains("Unauthorized") || stderr(&out).contains("provide credentials"), "{name}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn an_encryption_configuration_file_is_honoured() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode([7u8; 32])
+    };
+    let config = dir.path().join("enc.yaml");
+    std::fs::write(
+        &config,
+        format!("apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\nresources:\n- resources: [secrets, configmaps]\n  providers:\n  - aesgcm:\n      keys:\n      - {{name: key1, secret: {key}}}\n  - identity: {{}}\n"),
+    )
+    .unwrap();
+    let mut s = Server::start_with(&["--encryption-provider-config", config.to_str().unwrap()]);
+    s.ok(&["create", "secret", "generic", "s", "--from-literal=a=secret-value"]);
+    s.ok(&["create", "configmap", "c", "--from-literal=a=config-value"]);
+    s.stop();
+    for (key, plain) in [("/registry/secrets/default/s", "secret-value"), ("/registry/configmaps/default/c", "config-value")] {
+        let raw = raw_value(&s.data_dir(), key);
+        assert!(raw.starts_with(b"k8s:enc:aesgcm:v1:key1:"), "{key}");
+        assert!(!contains(&raw, plain.as_bytes()));
+    }
+    assert!(!s.data_dir().join("encryption-config.yaml").exists(), "the given file is used, no default is made");
+    s.restart();
+    assert_eq!(s.ok(&["get", "configmap", "c", "-o", "jsonpath={.data.a}"]), "config-value");
+    // a broken configuration stops the server with the field at fault named
+    std::fs::write(&config, "apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\nresources:\n- resources: [secrets]\n  providers:\n  - secretbox:\n      keys:\n      - {name: k, secret: dG9vc2hvcnQ=}\n").unwrap();
+    s.stop();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ferrokube"))
+        .args(["server", "--disable-agent", "--secure-port", "0", "--encryption-provider-config"])
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(s.data_dir())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("resources[0].providers[0].secretbox.keys[0].secret"), "{}", stderr(&out));
+}

@@ -506,6 +506,13 @@ pub fn config_map(_obj: &mut ConfigMap) {}
 /// Secret defaults: `type: Opaque`.
 pub fn secret(obj: &mut Secret) {
     default_str(&mut obj.type_, "Opaque");
+    // `stringData` is write-only: its entries replace those of `data` (upstream's conversion)
+    if let Some(strings) = obj.string_data.take() {
+        let data = obj.data.get_or_insert_with(Default::default);
+        for (k, v) in strings {
+            data.insert(k, k8s_openapi::ByteString(v.into_bytes()));
+        }
+    }
 }
 
 /// ServiceAccount: upstream has no defaults for this kind.
