@@ -11,7 +11,6 @@ pub mod labels;
 pub mod managedfields;
 pub mod patch;
 pub mod quantity;
-pub mod quota;
 pub mod resource;
 pub mod schema;
 pub mod status;

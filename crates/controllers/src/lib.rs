@@ -2,7 +2,7 @@
 //! toward the desired state. One module per controller; each is an API client (kube-rs) with its
 //! own identity, never touching storage.
 //!
-//! It may depend on kube, k8s-openapi, apimachinery (pure API logic: quota accounting) and pki
+//! It may depend on kube, k8s-openapi, apimachinery, quota (pure accounting logic) and pki
 //! (the CSR signer holds the CA). It must never
 //! depend on `storage` or `apiserver`:
 //! everything it knows comes through the Kubernetes API.

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use apimachinery::quota::{self, ResourceList};
+use quota::{self, ResourceList};
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::ResourceQuota;
 use kube::api::{Api, DynamicObject, ListParams, PostParams};

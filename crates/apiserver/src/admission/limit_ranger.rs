@@ -167,8 +167,8 @@ pub fn validate(api: &Api, req: &Request<'_>, obj: &dyn Object) -> ApiResult<()>
     if let Some(pod) = obj.as_any().downcast_ref::<core::Pod>() {
         let spec = pod.spec.clone().unwrap_or_default();
         let value = obj.to_value().unwrap_or(Value::Null);
-        let pod_requests = apimachinery::quota::pod_resources(&value, "requests");
-        let pod_limits = apimachinery::quota::pod_resources(&value, "limits");
+        let pod_requests = quota::pod_resources(&value, "requests");
+        let pod_limits = quota::pod_resources(&value, "limits");
         for lr in &ranges {
             for item in lr.spec.iter().flat_map(|s| s.limits.iter()) {
                 match item.type_.as_str() {

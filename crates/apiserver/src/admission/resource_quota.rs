@@ -4,7 +4,7 @@
 //! design), so concurrent creates cannot both take the last unit; the resourcequota controller
 //! recomputes `used` from the objects that exist, releasing what deleted objects held.
 
-use apimachinery::quota::{self, ResourceList};
+use quota::{self, ResourceList};
 use apimachinery::{ApiError, ApiResult};
 use serde_json::{Value, json};
 

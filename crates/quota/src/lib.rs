@@ -1,13 +1,15 @@
-//! Resource quota accounting (upstream's quota evaluators): what an object counts against a
-//! ResourceQuota, which quotas' scopes select a pod, which resources a quota forces pods to
-//! declare, and the `name=value` lists of quota error messages. Pure functions over an
-//! object's JSON; the admission plugin and the resourcequota controller share them.
+//! Resource quota accounting (upstream's quota evaluators, k8s.io/apiserver/pkg/quota and the
+//! core evaluators): what an object counts against a ResourceQuota, which quotas' scopes select
+//! a pod, which resources a quota forces pods to declare, and the `name=value` lists of quota
+//! error messages. The ResourceQuota admission plugin and the resourcequota controller share it.
+//!
+//! Pure functions over an object's JSON: it must never do I/O or keep state.
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::quantity::Quantity;
+use apimachinery::quantity::Quantity;
 
 /// Resource name → quantity.
 pub type ResourceList = BTreeMap<String, Quantity>;
