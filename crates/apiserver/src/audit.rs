@@ -279,7 +279,7 @@ fn rotate(path: &Path, r: &Rotation) -> std::io::Result<std::fs::File> {
         .filter(|e| e.file_name().to_str().is_some_and(|n| n.starts_with(&format!("{stem}-")) && n.ends_with(".log")))
         .filter_map(|e| Some((e.path(), e.metadata().ok()?.modified().ok()?)))
         .collect();
-    backups.sort_by(|a, b| b.1.cmp(&a.1));
+    backups.sort_by_key(|b| std::cmp::Reverse(b.1));
     let max_age = std::time::Duration::from_secs(r.max_age_days * 86400);
     for (i, (p, modified)) in backups.iter().enumerate() {
         let too_old = r.max_age_days > 0 && modified.elapsed().unwrap_or_default() > max_age;

@@ -213,7 +213,7 @@ pub fn registry_resolver() -> Resolver {
     let reg = crate::registry::Registry::builtin();
     let mut prefixes: Vec<(String, String, String)> =
         reg.resources.iter().map(|r| (r.prefix.clone(), r.info.group.clone(), r.info.plural.clone())).collect();
-    prefixes.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+    prefixes.sort_by_key(|p| (std::cmp::Reverse(p.0.len()), p.0.clone()));
     prefixes.dedup_by(|a, b| a.0 == b.0);
     Arc::new(move |key: &str| {
         if let Some((_, g, r)) = prefixes.iter().find(|(p, _, _)| key.starts_with(p.as_str())) {

@@ -116,7 +116,7 @@ pub async fn validate_delete(api: &Api, req: &Request<'_>) -> ApiResult<()> {
 
 /// DenyServiceExternalIPs: no new `spec.externalIPs` on services (CVE-2020-8554).
 fn deny_external_ips(req: &Request<'_>, obj: &dyn Object) -> ApiResult<()> {
-    if !req.is("", "services") || req.subresource != "" || req.operation == Operation::Delete {
+    if !req.is("", "services") || !req.subresource.is_empty() || req.operation == Operation::Delete {
         return Ok(());
     }
     let ips = |o: &dyn Object| -> Vec<String> {

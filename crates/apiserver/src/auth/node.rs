@@ -24,7 +24,7 @@ pub fn authorize(api: &Api, user: &UserInfo, a: &Attributes) -> Decision {
         };
         if let Some(kind) = kind {
             if !a.subresource.is_empty() || !matches!(a.verb.as_str(), "get" | "list" | "watch") || a.name.is_empty() {
-                return Decision::NoOpinion(format!("can only get individual resources of this type"));
+                return Decision::NoOpinion("can only get individual resources of this type".to_string());
             }
             return if references(api, node, &a.namespace, kind, &a.name) {
                 Decision::Allow(String::new())
@@ -34,7 +34,7 @@ pub fn authorize(api: &Api, user: &UserInfo, a: &Attributes) -> Decision {
         }
         if a.resource == "serviceaccounts" && a.subresource == "token" {
             if a.verb != "create" {
-                return Decision::NoOpinion(format!("can only create tokens for individual service accounts"));
+                return Decision::NoOpinion("can only create tokens for individual service accounts".to_string());
             }
             return if references(api, node, &a.namespace, Ref::ServiceAccount, &a.name) {
                 Decision::Allow(String::new())

@@ -61,6 +61,7 @@ pub struct Binding {
 
 impl TokenIssuer {
     /// Signs a bound token for a service account.
+    #[allow(clippy::too_many_arguments)]
     pub fn issue(
         &self,
         ns: &str,
