@@ -783,3 +783,33 @@ fn an_encryption_configuration_file_is_honoured() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("resources[0].providers[0].secretbox.keys[0].secret"), "{}", stderr(&out));
 }
+
+#[test]
+fn pod_security_configuration_file_and_tls_versions() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("psa.yaml");
+    std::fs::write(
+        &cfg,
+        "apiVersion: pod-security.admission.config.k8s.io/v1\nkind: PodSecurityConfiguration\ndefaults:\n  enforce: restricted\n  enforce-version: latest\nexemptions:\n  namespaces: [legacy]\n  usernames: []\n  runtimeClasses: []\n",
+    )
+    .unwrap();
+    let s = Server::start_with(&["--pod-security-config-file", cfg.to_str().unwrap()]);
+    let out = s.kubectl(&["run", "loose", "--image=nginx"]);
+    assert!(stderr(&out).contains(r#"violates PodSecurity "restricted:latest""#), "{}", stderr(&out));
+    s.ok(&["create", "namespace", "legacy"]);
+    let out = s.kubectl_stdin(&["apply", "-n", "legacy", "-f", "-"], Some(PRIVILEGED));
+    assert!(out.status.success(), "{}", stderr(&out));
+    // TLS 1.2 and 1.3 only
+    let host = s.url.trim_start_matches("https://").to_string();
+    let tls = |flag: &str| {
+        std::process::Command::new("openssl")
+            .args(["s_client", "-connect", &host, flag])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    assert!(tls("-tls1_3").status.success());
+    assert!(tls("-tls1_2").status.success());
+    let old = tls("-tls1_1");
+    assert!(!old.status.success() || !stdout(&old).contains("Cipher is"), "TLS 1.1 accepted: {}", stdout(&old));
+}
