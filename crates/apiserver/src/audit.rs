@@ -14,7 +14,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
+#[cfg(test)]
+use serde_json::json;
 
 use crate::auth::UserInfo;
 use crate::auth::authz::Attributes;
@@ -251,7 +253,7 @@ impl Auditor {
     }
 
     /// Queues an event.
-    pub fn log(&self, event: &Value) {
+    pub fn log(&self, event: &impl serde::Serialize) {
         let mut line = serde_json::to_vec(event).unwrap_or_default();
         line.push(b'\n');
         if self.tx.try_send(line).is_err() {
@@ -335,64 +337,107 @@ pub struct Entry<'a> {
     pub received: jiff::Timestamp,
 }
 
-fn user_json(u: &UserInfo) -> Value {
-    let mut v = json!({"username": u.name, "groups": u.groups});
-    if !u.uid.is_empty() {
-        v["uid"] = json!(u.uid);
+#[derive(serde::Serialize)]
+struct UserRef<'a> {
+    username: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    uid: &'a str,
+    groups: &'a [String],
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    extra: &'a std::collections::BTreeMap<String, Vec<String>>,
+}
+
+impl<'a> From<&'a UserInfo> for UserRef<'a> {
+    fn from(u: &'a UserInfo) -> Self {
+        UserRef { username: &u.name, uid: &u.uid, groups: &u.groups, extra: &u.extra }
     }
-    if !u.extra.is_empty() {
-        v["extra"] = json!(u.extra);
-    }
-    v
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ObjectRef<'a> {
+    resource: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    namespace: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    name: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    api_group: &'a str,
+    api_version: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    subresource: &'a str,
+}
+
+#[derive(serde::Serialize)]
+struct ResponseStatus {
+    metadata: serde_json::Map<String, Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<&'static str>,
+    code: u16,
+}
+
+/// One `audit.k8s.io/v1` Event, serialized straight to its JSON line.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Event<'a> {
+    kind: &'static str,
+    api_version: &'static str,
+    level: &'static str,
+    #[serde(rename = "auditID")]
+    audit_id: String,
+    stage: &'static str,
+    #[serde(rename = "requestURI")]
+    request_uri: &'a str,
+    verb: &'a str,
+    user: UserRef<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    impersonated_user: Option<UserRef<'a>>,
+    #[serde(rename = "sourceIPs")]
+    source_ips: [&'a str; 1],
+    user_agent: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    object_ref: Option<ObjectRef<'a>>,
+    response_status: ResponseStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_object: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_object: Option<Value>,
+    request_received_timestamp: String,
+    stage_timestamp: String,
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    annotations: &'a serde_json::Map<String, Value>,
 }
 
 /// Builds the `ResponseComplete` event of a request.
-pub fn event(e: &Entry<'_>, rec: &Record, omit_managed: bool) -> Value {
+pub fn event<'a>(e: &'a Entry<'a>, rec: &'a Record, omit_managed: bool) -> Event<'a> {
     let a = e.attrs;
-    let mut ev = json!({
-        "kind": "Event",
-        "apiVersion": "audit.k8s.io/v1",
-        "level": rec.level.as_str(),
-        "auditID": uuid::Uuid::new_v4().to_string(),
-        "stage": "ResponseComplete",
-        "requestURI": e.uri,
-        "verb": a.verb,
-        "user": user_json(e.user),
-        "sourceIPs": [e.source_ip],
-        "userAgent": e.user_agent,
-        "responseStatus": {"metadata": {}, "code": e.code},
-        "requestReceivedTimestamp": micro(e.received),
-        "stageTimestamp": micro(jiff::Timestamp::now()),
-    });
-    if let Some(imp) = e.impersonated {
-        ev["impersonatedUser"] = user_json(imp);
+    Event {
+        kind: "Event",
+        api_version: "audit.k8s.io/v1",
+        level: rec.level.as_str(),
+        audit_id: uuid::Uuid::new_v4().to_string(),
+        stage: "ResponseComplete",
+        request_uri: e.uri,
+        verb: &a.verb,
+        user: e.user.into(),
+        impersonated_user: e.impersonated.map(Into::into),
+        source_ips: [&e.source_ip],
+        user_agent: e.user_agent,
+        object_ref: a.resource_request.then(|| ObjectRef {
+            resource: &a.resource,
+            namespace: &a.namespace,
+            name: &a.name,
+            api_group: &a.api_group,
+            api_version: &a.api_version,
+            subresource: &a.subresource,
+        }),
+        response_status: ResponseStatus { metadata: Default::default(), status: (e.code >= 400).then_some("Failure"), code: e.code },
+        request_object: if rec.level >= Level::Request { body_value(&rec.request, omit_managed) } else { None },
+        response_object: if rec.level >= Level::RequestResponse { body_value(&rec.response, omit_managed) } else { None },
+        request_received_timestamp: micro(e.received),
+        stage_timestamp: micro(jiff::Timestamp::now()),
+        annotations: &rec.annotations,
     }
-    if e.code >= 400 {
-        ev["responseStatus"]["status"] = json!("Failure");
-    }
-    if a.resource_request {
-        let mut o = json!({"resource": a.resource, "apiVersion": a.api_version});
-        for (k, v) in [("namespace", &a.namespace), ("name", &a.name), ("apiGroup", &a.api_group), ("subresource", &a.subresource)] {
-            if !v.is_empty() {
-                o[k] = json!(v);
-            }
-        }
-        ev["objectRef"] = o;
-    }
-    if rec.level >= Level::Request
-        && let Some(v) = body_value(&rec.request, omit_managed)
-    {
-        ev["requestObject"] = v;
-    }
-    if rec.level >= Level::RequestResponse
-        && let Some(v) = body_value(&rec.response, omit_managed)
-    {
-        ev["responseObject"] = v;
-    }
-    if !rec.annotations.is_empty() {
-        ev["annotations"] = Value::Object(rec.annotations.clone());
-    }
-    ev
 }
 
 #[cfg(test)]
@@ -439,13 +484,13 @@ mod tests {
         let a = attrs("get", "", "secrets", "");
         let entry = Entry { uri: "/api/v1/namespaces/default/secrets/s", attrs: &a, user: &u, impersonated: None, source_ip: "127.0.0.1".into(), user_agent: "kubectl", code: 200, received: jiff::Timestamp::now() };
         let mut rec = Record { level: Level::Metadata, response: Some(Bytes::from_static(br#"{"data":{"p":"c2VjcmV0"}}"#)), ..Default::default() };
-        let ev = event(&entry, &rec, true);
+        let ev = serde_json::to_value(event(&entry, &rec, true)).unwrap();
         assert_eq!(ev["objectRef"]["resource"], "secrets");
         assert!(ev.get("responseObject").is_none());
         assert!(!ev.to_string().contains("c2VjcmV0"));
         rec.level = Level::RequestResponse;
         rec.request = Some(Bytes::from_static(br#"{"metadata":{"name":"x","managedFields":[{}]}}"#));
-        let ev = event(&entry, &rec, true);
+        let ev = serde_json::to_value(event(&entry, &rec, true)).unwrap();
         assert_eq!(ev["responseObject"]["data"]["p"], "c2VjcmV0");
         assert!(ev["requestObject"]["metadata"].get("managedFields").is_none());
     }

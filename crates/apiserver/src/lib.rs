@@ -34,6 +34,7 @@ pub mod handlers;
 pub mod hooks;
 pub mod negotiate;
 pub mod openapi;
+pub mod openapi_v2_proto;
 pub mod patch;
 pub mod patchmeta;
 pub mod printers;

@@ -295,10 +295,14 @@ pub fn handle(api: &Api, path: &str, accept: Option<&str>) -> Response<Body> {
         matches!(m, "application/json" | "*/*" | "application/*" | "")
     }));
     if path == "/openapi/v2" {
-        if !wants_json {
-            return not_acceptable();
-        }
-        return api.openapi.with(&reg, |c| response::json(StatusCode::OK, c.v2.clone()));
+        use crate::openapi_v2_proto::{self as pb, Format};
+        let mut r = match pb::negotiate(accept) {
+            Some(Format::Json) => api.openapi.with(&reg, |c| response::json(StatusCode::OK, c.v2.clone())),
+            Some(Format::Protobuf(media_type)) => api.openapi.with(&reg, |c| response::with_type(StatusCode::OK, pb::cached(&c.v2), media_type)),
+            None => return response::error(&apimachinery::ApiError::not_acceptable(&["application/json", pb::MEDIA_TYPE])),
+        };
+        r.headers_mut().insert(http::header::VARY, http::HeaderValue::from_static("Accept"));
+        return r;
     }
     if path == "/openapi/v3" {
         return api.openapi.with(&reg, |c| {

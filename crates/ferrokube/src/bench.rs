@@ -30,6 +30,10 @@ pub struct ApiBenchArgs {
     /// Start-up measurements to take.
     #[arg(long, default_value_t = 5)]
     pub starts: usize,
+    /// An extra flag for the measured servers (repeatable), e.g. `--server-arg=--audit-log-path=-`
+    /// to measure what a default costs.
+    #[arg(long = "server-arg", allow_hyphen_values = true)]
+    pub server_args: Vec<String>,
 }
 
 struct ServerProc {
@@ -50,7 +54,7 @@ fn free_port() -> anyhow::Result<u16> {
 }
 
 /// Starts a server and returns it with the time until `/readyz` answered 200.
-fn start_server() -> anyhow::Result<(ServerProc, Duration)> {
+fn start_server(extra: &[String]) -> anyhow::Result<(ServerProc, Duration)> {
     let dir = tempfile::Builder::new().prefix("ferrokube-bench").tempdir()?;
     let data = dir.path().join("data");
     let port = free_port()?;
@@ -58,6 +62,7 @@ fn start_server() -> anyhow::Result<(ServerProc, Duration)> {
     let child = Command::new(std::env::current_exe()?)
         .args(["server", "--disable-agent", "--secure-port", &port.to_string(), "--data-dir"])
         .arg(&data)
+        .args(extra)
         .env("FERROKUBE_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -143,12 +148,16 @@ fn ms(d: Duration) -> f64 {
 
 /// Runs the API benchmark and prints the figures.
 pub async fn api(args: ApiBenchArgs) -> anyhow::Result<()> {
-    println!("ferrokube bench api: clients={} seconds={} pods={} watchers={}", args.clients, args.seconds, args.pods, args.watchers);
+    println!(
+        "ferrokube bench api: clients={} seconds={} pods={} watchers={} server args={:?}",
+        args.clients, args.seconds, args.pods, args.watchers, args.server_args
+    );
 
     // start-up
     let mut starts = Vec::new();
     for _ in 0..args.starts.max(1) {
-        let (proc, took) = tokio::task::spawn_blocking(start_server).await??;
+        let extra = args.server_args.clone();
+        let (proc, took) = tokio::task::spawn_blocking(move || start_server(&extra)).await??;
         starts.push(took);
         drop(proc);
     }
@@ -156,7 +165,8 @@ pub async fn api(args: ApiBenchArgs) -> anyhow::Result<()> {
     let median = percentile(&starts, 0.5);
     println!("start to /readyz 200: median {:.0} ms (min {:.0}, max {:.0}; {} starts) goal < 1000 ms: {:.1}x under", ms(median), ms(starts[0]), ms(*starts.last().unwrap_or(&median)), starts.len(), 1000.0 / ms(median).max(0.001));
 
-    let (proc, _) = tokio::task::spawn_blocking(start_server).await??;
+    let extra = args.server_args.clone();
+    let (proc, _) = tokio::task::spawn_blocking(move || start_server(&extra)).await??;
     let pid = proc.child.id();
     tokio::time::sleep(Duration::from_secs(3)).await;
     let idle = rss_kib(pid)?;

@@ -59,14 +59,13 @@ pub fn validate(api: &Api, req: &Request<'_>, obj: &dyn Object) -> ApiResult<()>
     if !is_pod && (!req.subresource.is_empty() || !psa::has_pod_spec(&info.group, &info.plural)) {
         return Ok(());
     }
-    let value = obj.to_value().map_err(ApiError::internal)?;
     // a workload whose template cannot be read is allowed (upstream records only an audit
     // annotation)
-    let Ok(Some((meta, spec))) = psa::pod_spec_of(&info.group, &info.plural, &value) else {
+    let Some((meta, spec)) = pod_spec(info, obj) else {
         return Ok(());
     };
     if req.operation == Operation::Update {
-        let old_spec = req.old.and_then(|o| o.to_value().ok()).and_then(|v| psa::pod_spec_of(&info.group, &info.plural, &v).ok().flatten());
+        let old_spec = req.old.and_then(|o| pod_spec(info, o));
         if is_pod && let Some((_, old_spec)) = &old_spec
             && !psa::is_significant_pod_update(&spec, old_spec)
         {
@@ -89,6 +88,16 @@ pub fn validate(api: &Api, req: &Request<'_>, obj: &dyn Object) -> ApiResult<()>
         return Err(e);
     }
     Ok(())
+}
+
+/// The pod metadata and spec PodSecurity evaluates: a pod's own (read in place), or a
+/// workload's template.
+fn pod_spec(info: &apimachinery::ResourceInfo, obj: &dyn Object) -> Option<(k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta, core::PodSpec)> {
+    if let Some(pod) = obj.as_any().downcast_ref::<core::Pod>() {
+        return Some((pod.metadata.clone(), pod.spec.clone().unwrap_or_default()));
+    }
+    let value = obj.to_value().ok()?;
+    psa::pod_spec_of(&info.group, &info.plural, &value).ok().flatten()
 }
 
 fn existing_pods(api: &Api, ns: &str) -> Vec<core::Pod> {
