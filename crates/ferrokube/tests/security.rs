@@ -305,6 +305,13 @@ fn pod_security_by_default() {
     assert!(stderr(&out).contains(r#"existing pods in namespace "strict" violate the new PodSecurity enforce level "restricted:latest""#), "{}", stderr(&out));
     let out = s.kubectl(&["run", "new", "--image=nginx", "-n", "strict"]);
     assert!(stderr(&out).contains(r#"violates PodSecurity "restricted:latest""#), "{}", stderr(&out));
+    // automountServiceAccountToken: false leaves the token out
+    let out = s.kubectl_stdin(&["apply", "-f", "-"], Some("apiVersion: v1\nkind: Pod\nmetadata: {name: quiet}\nspec:\n  automountServiceAccountToken: false\n  securityContext: {runAsNonRoot: true, runAsUser: 1000, seccompProfile: {type: RuntimeDefault}}\n  containers:\n  - name: c\n    image: busybox\n    securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(s.ok(&["get", "pod", "quiet", "-o", "jsonpath={.spec.volumes}"]), "");
+    // DenyServiceExternalIPs: no new externalIPs
+    let out = s.kubectl_stdin(&["apply", "-f", "-"], Some("apiVersion: v1\nkind: Service\nmetadata: {name: ext}\nspec:\n  ports: [{port: 80}]\n  externalIPs: [192.0.2.10]\n"));
+    assert!(stderr(&out).contains(r#"services "ext" is forbidden: Use of external IPs is denied by admission control"#), "{}", stderr(&out));
     // invalid policy labels are refused with upstream's text
     let out = s.kubectl(&["label", "namespace", "ops", "pod-security.kubernetes.io/enforce=bogus", "--overwrite"]);
     assert!(stderr(&out).contains("must be one of privileged, baseline, restricted"), "{}", stderr(&out));

@@ -138,7 +138,7 @@ fn deny_external_ips(req: &Request<'_>, obj: &dyn Object) -> ApiResult<()> {
         "",
         "services",
         req.name,
-        "use of external IPs is denied by admission control",
+        "Use of external IPs is denied by admission control",
     ))
 }
 
