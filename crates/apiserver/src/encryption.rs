@@ -209,8 +209,7 @@ impl Backend for EncryptedBackend {
 
 /// A resolver from the built-in registry's storage prefixes; keys of custom resources
 /// (`/registry/<group>/<plural>/...`) resolve by their segments.
-pub fn registry_resolver() -> Resolver {
-    let reg = crate::registry::Registry::builtin();
+pub fn registry_resolver(reg: &crate::registry::Registry) -> Resolver {
     let mut prefixes: Vec<(String, String, String)> =
         reg.resources.iter().map(|r| (r.prefix.clone(), r.info.group.clone(), r.info.plural.clone())).collect();
     prefixes.sort_by_key(|p| (std::cmp::Reverse(p.0.len()), p.0.clone()));

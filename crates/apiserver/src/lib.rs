@@ -278,14 +278,14 @@ pub struct Server {
 /// Starts the apiserver: loads the caches from storage, creates built-in objects, listens.
 pub async fn start(config: Config, store: Arc<dyn Backend>) -> Result<Server, StartError> {
     let tls = Arc::new(server::tls_config(&config.serving_cert, &config.serving_key, &config.client_ca)?);
+    let registry = Arc::new(RwLock::new(Registry::builtin()));
     let (store, encryption): (Arc<dyn Backend>, _) = match &config.encryption_config {
         Some(path) => {
-            let enc = encryption::Encryption::open(path.clone(), store, encryption::registry_resolver()).map_err(StartError::Encryption)?;
+            let enc = encryption::Encryption::open(path.clone(), store, encryption::registry_resolver(&registry.read())).map_err(StartError::Encryption)?;
             (Arc::new(encryption::EncryptedBackend(enc.clone())), Some(enc))
         }
         None => (store, None),
     };
-    let registry = Arc::new(RwLock::new(Registry::builtin()));
     let caches = Caches::start(store.clone(), registry.clone()).await?;
     let addr = SocketAddr::new(config.bind_address, config.secure_port);
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| StartError::Listen { addr, source })?;

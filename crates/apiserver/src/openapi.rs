@@ -1,6 +1,7 @@
 //! OpenAPI documents derived from the registry and the kinds' JSON schemas: `/openapi/v3` (the
 //! index), `/openapi/v3/api/v1` and `/openapi/v3/apis/<group>/<version>` (what `kubectl explain`,
-//! `kubectl create -f` and `kubectl apply` read), and `/openapi/v2` as JSON.
+//! `kubectl create -f` and `kubectl apply` read), and `/openapi/v2` as JSON or as gnostic's
+//! OpenAPIv2 protobuf (`openapi_v2_proto`; kubectl's query-parameter check falls back to it).
 //!
 //! Every write operation declares the `fieldValidation`, `dryRun` and `fieldManager` query
 //! parameters; that is how kubectl learns the server validates fields itself. Kinds carry
@@ -211,6 +212,14 @@ fn finish_schemas(mut defs: Map<String, Value>, extra: Map<String, Value>, kinds
     for (name, g) in kinds {
         if let Some(Value::Object(s)) = defs.get_mut(name) {
             s.insert("x-kubernetes-group-version-kind".into(), json!([g]));
+            // upstream never marks a kind's metadata required (clients validating against the
+            // document would refuse objects the server accepts)
+            if let Some(Value::Array(req)) = s.get_mut("required") {
+                req.retain(|r| r != "metadata");
+                if req.is_empty() {
+                    s.remove("required");
+                }
+            }
         }
     }
     defs
@@ -250,21 +259,22 @@ fn build(reg: &Registry, generation: u64) -> Cache {
     Cache { generation, v3, v2: Bytes::from(v2) }
 }
 
-/// The structural schemas of every built-in kind (with upstream's patch and list metadata),
-/// built once.
-pub fn builtin_schema_set() -> std::sync::Arc<apimachinery::schema::SchemaSet> {
-    static SET: std::sync::OnceLock<std::sync::Arc<apimachinery::schema::SchemaSet>> = std::sync::OnceLock::new();
-    SET.get_or_init(|| {
-        let reg = Registry::builtin();
-        let mut generator = schemars::generate::SchemaSettings::openapi3().into_generator();
-        for r in &reg.resources {
-            let _ = r.decoder().schema(&mut generator);
-        }
-        let mut defs = generator.take_definitions(true);
-        crate::patchmeta::annotate_schemas(&mut defs);
-        std::sync::Arc::new(apimachinery::schema::SchemaSet::from_definitions(&defs))
-    })
-    .clone()
+/// The merge schema of one built-in kind: the definitions reachable from it, built the first
+/// time the kind is written (a server that writes ten kinds never builds the other hundreds).
+pub fn schema_set_for<T: schemars::JsonSchema>() -> std::sync::Arc<apimachinery::schema::SchemaSet> {
+    type Sets = parking_lot::Mutex<std::collections::HashMap<String, std::sync::Arc<apimachinery::schema::SchemaSet>>>;
+    static SETS: std::sync::OnceLock<Sets> = std::sync::OnceLock::new();
+    let name = T::schema_name().into_owned();
+    let sets = SETS.get_or_init(Default::default);
+    if let Some(s) = sets.lock().get(&name) {
+        return s.clone();
+    }
+    let mut generator = schemars::generate::SchemaSettings::openapi3().into_generator();
+    let _ = generator.subschema_for::<T>();
+    let mut defs = generator.take_definitions(true);
+    crate::patchmeta::annotate_schemas(&mut defs);
+    let set = std::sync::Arc::new(apimachinery::schema::SchemaSet::from_definitions(&defs));
+    sets.lock().entry(name).or_insert(set).clone()
 }
 
 impl Documents {
@@ -298,7 +308,7 @@ pub fn handle(api: &Api, path: &str, accept: Option<&str>) -> Response<Body> {
         use crate::openapi_v2_proto::{self as pb, Format};
         let mut r = match pb::negotiate(accept) {
             Some(Format::Json) => api.openapi.with(&reg, |c| response::json(StatusCode::OK, c.v2.clone())),
-            Some(Format::Protobuf(media_type)) => api.openapi.with(&reg, |c| response::with_type(StatusCode::OK, pb::cached(&c.v2), media_type)),
+            Some(Format::Protobuf) => api.openapi.with(&reg, |c| response::with_type(StatusCode::OK, pb::cached(&c.v2), pb::CONTENT_TYPE)),
             None => return response::error(&apimachinery::ApiError::not_acceptable(&["application/json", pb::MEDIA_TYPE])),
         };
         r.headers_mut().insert(http::header::VARY, http::HeaderValue::from_static("Accept"));

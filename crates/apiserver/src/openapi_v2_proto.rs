@@ -24,16 +24,19 @@ use serde_json::{Map, Value};
 /// The media type client-go requests `/openapi/v2` with.
 pub const MEDIA_TYPE: &str = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf";
 
-/// The older spelling of [`MEDIA_TYPE`], still accepted upstream.
-pub const MEDIA_TYPE_DEPRECATED: &str = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
+/// The older spelling of [`MEDIA_TYPE`], also accepted, and the `Content-Type` of the protobuf
+/// response whichever spelling was asked for (as upstream's kube-openapi handler does): `@` is
+/// not a token character, so client-go's `mime.ParseMediaType` rejects [`MEDIA_TYPE`] as a
+/// response type ("mime: unexpected content after media subtype") and the download fails.
+pub const CONTENT_TYPE: &str = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
 
 /// The representation of `/openapi/v2` chosen from an `Accept` header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     /// `application/json`.
     Json,
-    /// Protobuf, served with this content type.
-    Protobuf(&'static str),
+    /// Protobuf, served as [`CONTENT_TYPE`].
+    Protobuf,
 }
 
 /// Picks the representation of `/openapi/v2` for an `Accept` header the way upstream's
@@ -68,8 +71,8 @@ pub fn negotiate(accept: Option<&str>) -> Option<Format> {
     clauses.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)));
     let offered = [
         ("application", "json", Format::Json),
-        ("application", &MEDIA_TYPE["application/".len()..], Format::Protobuf(MEDIA_TYPE)),
-        ("application", &MEDIA_TYPE_DEPRECATED["application/".len()..], Format::Protobuf(MEDIA_TYPE_DEPRECATED)),
+        ("application", &MEDIA_TYPE["application/".len()..], Format::Protobuf),
+        ("application", &CONTENT_TYPE["application/".len()..], Format::Protobuf),
     ];
     clauses.iter().find_map(|(_, _, ty, sub)| {
         offered
@@ -828,7 +831,7 @@ mod tests {
     /// The subset of gnostic's OpenAPIv2.proto the tests read back, declared independently of
     /// the encoder (prost-derive, field numbers from the .proto).
     mod pbv2 {
-        #![allow(missing_docs)]
+        #![allow(missing_docs, clippy::large_enum_variant)]
 
         #[derive(Clone, PartialEq, prost::Message)]
         pub struct Document {
@@ -1297,7 +1300,7 @@ mod tests {
         let json: Value = serde_json::from_slice(&json_bytes).expect("JSON");
 
         let (status, ct, pb_bytes) = get(api, "/openapi/v2", Some(MEDIA_TYPE)).await;
-        assert_eq!((status, ct.as_str()), (http::StatusCode::OK, MEDIA_TYPE));
+        assert_eq!((status, ct.as_str()), (http::StatusCode::OK, CONTENT_TYPE));
         let started = std::time::Instant::now();
         let direct = encode(&json);
         eprintln!("encoding {} bytes of JSON into {} bytes of protobuf took {:?}", json_bytes.len(), direct.len(), started.elapsed());
@@ -1342,8 +1345,8 @@ mod tests {
         // negotiation
         assert_eq!(get(api, "/openapi/v2", None).await.1, "application/json");
         assert_eq!(get(api, "/openapi/v2", Some("*/*")).await.1, "application/json");
-        assert_eq!(get(api, "/openapi/v2", Some(&format!("application/json;q=0.5, {MEDIA_TYPE}"))).await.1, MEDIA_TYPE);
-        assert_eq!(get(api, "/openapi/v2", Some(MEDIA_TYPE_DEPRECATED)).await.1, MEDIA_TYPE_DEPRECATED);
+        assert_eq!(get(api, "/openapi/v2", Some(&format!("application/json;q=0.5, {MEDIA_TYPE}"))).await.1, CONTENT_TYPE);
+        assert_eq!(get(api, "/openapi/v2", Some(CONTENT_TYPE)).await.1, CONTENT_TYPE);
         assert_eq!(get(api, "/openapi/v2", Some("application/yaml")).await.0, http::StatusCode::NOT_ACCEPTABLE);
 
         // our generator's operations (built for the v3 documents; the v2 document carries no
@@ -1551,10 +1554,10 @@ mod tests {
         assert_eq!(negotiate(Some("")), Some(Format::Json));
         assert_eq!(negotiate(Some("application/json")), Some(Format::Json));
         assert_eq!(negotiate(Some("application/*")), Some(Format::Json));
-        assert_eq!(negotiate(Some(MEDIA_TYPE)), Some(Format::Protobuf(MEDIA_TYPE)));
-        assert_eq!(negotiate(Some(MEDIA_TYPE_DEPRECATED)), Some(Format::Protobuf(MEDIA_TYPE_DEPRECATED)));
-        assert_eq!(negotiate(Some(&format!("{MEDIA_TYPE}, */*"))), Some(Format::Protobuf(MEDIA_TYPE)));
-        assert_eq!(negotiate(Some(&format!("*/*, {MEDIA_TYPE}"))), Some(Format::Protobuf(MEDIA_TYPE)), "the more specific clause first");
+        assert_eq!(negotiate(Some(MEDIA_TYPE)), Some(Format::Protobuf));
+        assert_eq!(negotiate(Some(CONTENT_TYPE)), Some(Format::Protobuf));
+        assert_eq!(negotiate(Some(&format!("{MEDIA_TYPE}, */*"))), Some(Format::Protobuf));
+        assert_eq!(negotiate(Some(&format!("*/*, {MEDIA_TYPE}"))), Some(Format::Protobuf), "the more specific clause first");
         assert_eq!(negotiate(Some(&format!("{MEDIA_TYPE};q=0.5, application/json"))), Some(Format::Json));
         assert_eq!(negotiate(Some("application/json;q=0")), None);
         assert_eq!(negotiate(Some("application/yaml, text/plain")), None);

@@ -6,11 +6,6 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-/// The allocator: the API server allocates many small JSON values per request; mimalloc keeps
-/// that cheap across threads (measured in BENCHMARKS.md).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 mod admin;
 mod bench;
 mod server;

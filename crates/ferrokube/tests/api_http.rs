@@ -200,7 +200,12 @@ async fn tables_partial_metadata_and_discovery() {
     assert_eq!(v2.status, 200);
     assert!(v2.json()["definitions"]["io.k8s.api.core.v1.Pod"].is_object());
     let pb = call(&c, Method::GET, "/openapi/v2", &[("accept", "application/com.github.proto-openapi.spec.v2@v1.0+protobuf")], Vec::new()).await;
-    assert_eq!(pb.status, 406);
+    assert_eq!(pb.status, 200);
+    assert_eq!(pb.ct(), "application/com.github.proto-openapi.spec.v2.v1.0+protobuf");
+    // gnostic's Document: field 1 is `swagger` ("2.0")
+    assert_eq!(&pb.body[..5], b"\x0a\x032.0");
+    let none = call(&c, Method::GET, "/openapi/v2", &[("accept", "application/xml")], Vec::new()).await;
+    assert_eq!(none.status, 406);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

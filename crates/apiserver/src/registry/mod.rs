@@ -548,7 +548,7 @@ impl<S: Strategy> DynStrategy for Typed<S> {
     }
     fn merge_schema(&self) -> Option<(Arc<apimachinery::schema::SchemaSet>, apimachinery::schema::Shape)> {
         let name = <S::K as schemars::JsonSchema>::schema_name().into_owned();
-        Some((crate::openapi::builtin_schema_set(), apimachinery::schema::Shape::Named(name)))
+        Some((crate::openapi::schema_set_for::<S::K>(), apimachinery::schema::Shape::Named(name)))
     }
 }
 
