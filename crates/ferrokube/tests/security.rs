@@ -178,6 +178,22 @@ fn authorization_matrix_and_escalation() {
     let out = s.kubectl_as(&mallory, &["create", "role", "steal", "--verb=get", "--resource=secrets", "-n", "team"]);
     assert!(out.status.success(), "{}", stderr(&out));
 
+    // SubjectAccessReview and LocalSubjectAccessReview answer for others
+    let sar = |kind: &str, ns_meta: &str, verb: &str, resource: &str| -> Value {
+        let body = format!(
+            "{{\"apiVersion\":\"authorization.k8s.io/v1\",\"kind\":\"{kind}\",\"metadata\":{{{ns_meta}}},\"spec\":{{\"user\":\"jane\",\"groups\":[\"devs\"],\"resourceAttributes\":{{\"namespace\":\"team\",\"verb\":\"{verb}\",\"resource\":\"{resource}\"}}}}}}"
+        );
+        serde_json::from_str(&s.ok_stdin(&["create", "-f", "-", "-o", "json"], &body)).unwrap()
+    };
+    assert_eq!(sar("SubjectAccessReview", "", "list", "pods")["status"]["allowed"], true);
+    assert_eq!(sar("SubjectAccessReview", "", "list", "secrets")["status"]["allowed"], false);
+    let local = sar("LocalSubjectAccessReview", "\"namespace\":\"team\"", "get", "pods");
+    assert_eq!(local["status"]["allowed"], true, "{local}");
+    assert!(local["status"]["reason"].as_str().unwrap().contains("RBAC: allowed by RoleBinding \"jane-view/team\""), "{local}");
+    // jane may not ask about others
+    let out = s.kubectl_stdin_as(&jane, &["create", "-f", "-"], "{\"apiVersion\":\"authorization.k8s.io/v1\",\"kind\":\"SubjectAccessReview\",\"spec\":{\"user\":\"x\",\"nonResourceAttributes\":{\"path\":\"/api\",\"verb\":\"get\"}}}");
+    assert!(forbidden(&out), "{}", stderr(&out));
+
     // rules review (`kubectl auth can-i --list`) and whoami
     let list = stdout(&s.kubectl_as(&robot, &["auth", "can-i", "--list", "-n", "team"]));
     assert!(list.lines().any(|l| l.starts_with("configmaps ") && l.contains("[get list]")), "{list}");
@@ -456,6 +472,7 @@ fn audit_log_records_reads_of_secrets_and_rbac_changes() {
     s.ok(&["create", "secret", "generic", "topsecret", "--from-literal=k=audit-plaintext"]);
     s.ok(&["get", "secret", "topsecret", "-o", "yaml"]);
     s.ok(&["create", "rolebinding", "audited", "--clusterrole=view", "--user=someone"]);
+    s.ok(&["run", "loose", "--image=nginx"]);
     let jane = s.user_kubeconfig("jane", &[]);
     assert!(forbidden(&s.kubectl_as(&jane, &["get", "secrets"])));
     let log = s.data_dir().join("audit.log");
@@ -487,6 +504,10 @@ fn audit_log_records_reads_of_secrets_and_rbac_changes() {
     let denied = events.iter().find(|e| e["user"]["username"] == "jane").unwrap();
     assert_eq!(denied["annotations"]["authorization.k8s.io/decision"], "forbid");
     assert_eq!(denied["responseStatus"]["code"], 403);
+    // PodSecurity's audit level is recorded on the pod's event
+    let pod = events.iter().find(|e| e["verb"] == "create" && e["objectRef"]["resource"] == "pods").expect("pod create event");
+    assert_eq!(pod["annotations"]["pod-security.kubernetes.io/enforce-policy"], "baseline:latest", "{pod}");
+    assert!(pod["annotations"]["pod-security.kubernetes.io/audit-violations"].as_str().unwrap().starts_with(r#"would violate PodSecurity "restricted:latest""#), "{pod}");
     // health probes are not logged
     assert!(!events.iter().any(|e| e["requestURI"].as_str().is_some_and(|u| u.starts_with("/readyz"))));
     let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&log).unwrap().permissions()) & 0o777;

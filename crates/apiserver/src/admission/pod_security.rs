@@ -81,6 +81,9 @@ pub fn validate(api: &Api, req: &Request<'_>, obj: &dyn Object) -> ApiResult<()>
     for w in d.warnings {
         super::warn(w);
     }
+    for (k, v) in d.audit_annotations {
+        crate::context::audit_annotation(&k, v);
+    }
     if !d.allowed {
         let msg = d.forbidden_message.unwrap_or_else(|| "violates PodSecurity".into());
         let mut e = ApiError::new(403, Reason::Forbidden, msg);

@@ -148,6 +148,11 @@ impl Server {
         self.kubectl_with(kubeconfig, args, None)
     }
 
+    /// Runs kubectl 1.32 with another kubeconfig and stdin.
+    pub fn kubectl_stdin_as(&self, kubeconfig: &Path, args: &[&str], stdin: &str) -> Output {
+        self.kubectl_with(kubeconfig, args, Some(stdin))
+    }
+
     /// A kubeconfig for another user: a client certificate from `ferrokube kubeconfig`.
     pub fn user_kubeconfig(&self, user: &str, groups: &[&str]) -> PathBuf {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferrokube"));
