@@ -661,7 +661,8 @@ fn admission_webhooks_deny_and_mutate() {
     let base = format!("https://127.0.0.1:{}", hook.port);
     let skip = "  namespaceSelector:\n    matchExpressions:\n    - {key: webhooks, operator: NotIn, values: [skip]}\n";
     s.ok_stdin(&["apply", "-f", "-"], &webhook_config("ValidatingWebhookConfiguration", "deny", &format!("{base}/validate"), &hook.ca_b64, "Fail", skip));
-    s.ok_stdin(&["apply", "-f", "-"], &webhook_config("MutatingWebhookConfiguration", "label", &format!("{base}/mutate"), &hook.ca_b64, "Fail", skip));
+    let skip_labelled = format!("{skip}  objectSelector:\n    matchExpressions:\n    - {{key: no-mutation, operator: DoesNotExist}}\n");
+    s.ok_stdin(&["apply", "-f", "-"], &webhook_config("MutatingWebhookConfiguration", "label", &format!("{base}/mutate"), &hook.ca_b64, "Fail", &skip_labelled));
     // denied, with upstream's text and the webhook's code
     let out = s.kubectl(&["run", "evil", "--image=nginx"]);
     assert!(!out.status.success());
@@ -678,6 +679,19 @@ fn admission_webhooks_deny_and_mutate() {
     assert_eq!(labels, "webhook admin");
     // the mutated pod was still validated and admitted by the built-in plugins (token volume)
     assert!(s.ok(&["get", "pod", "good", "-o", "jsonpath={.spec.volumes[0].name}"]).starts_with("kube-api-access-"));
+    // objectSelector leaves labelled objects out
+    s.ok(&["run", "plain", "--image=nginx", "--labels=no-mutation=true"]);
+    assert_eq!(s.ok(&["get", "pod", "plain", "-o", "jsonpath={.metadata.labels.mutated-by}"]), "");
+    // timeoutSeconds bounds a slow webhook
+    let mut slow = webhook_config("ValidatingWebhookConfiguration", "slow", &format!("{base}/slow"), &hook.ca_b64, "Fail", "");
+    slow = slow.replace("timeoutSeconds: 5", "timeoutSeconds: 1");
+    s.ok_stdin(&["apply", "-f", "-"], &slow);
+    std::thread::sleep(Duration::from_millis(200));
+    let started = std::time::Instant::now();
+    let out = s.kubectl(&["run", "late", "--image=nginx"]);
+    assert!(stderr(&out).contains("context deadline exceeded"), "{}", stderr(&out));
+    assert!(started.elapsed() < Duration::from_millis(2900), "the 1 s timeout was not applied");
+    s.ok(&["delete", "validatingwebhookconfiguration", "slow"]);
     // namespaceSelector leaves a namespace out
     s.ok(&["create", "namespace", "free"]);
     s.ok(&["label", "namespace", "free", "webhooks=skip"]);

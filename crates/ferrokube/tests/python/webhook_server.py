@@ -3,12 +3,14 @@
 POST /validate: denies pods named "evil" (403 with a message), allows the rest with a warning.
 POST /mutate:   adds the label mutated-by=webhook and records the requesting user in an
                 annotation, as a JSON patch.
+POST /slow:     answers after three seconds (for timeouts).
 Usage: webhook_server.py CERT KEY; prints the port it listens on (127.0.0.1), then serves.
 """
 import base64
 import json
 import ssl
 import sys
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -22,6 +24,8 @@ class Handler(BaseHTTPRequestHandler):
         obj = req.get("object") or {}
         name = obj.get("metadata", {}).get("name") or req.get("name")
         resp = {"uid": req["uid"], "allowed": True}
+        if self.path.startswith("/slow"):
+            time.sleep(3)
         if self.path.startswith("/validate"):
             if name == "evil":
                 resp = {"uid": req["uid"], "allowed": False,
