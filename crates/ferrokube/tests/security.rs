@@ -682,6 +682,16 @@ fn admission_webhooks_deny_and_mutate() {
     // objectSelector leaves labelled objects out
     s.ok(&["run", "plain", "--image=nginx", "--labels=no-mutation=true"]);
     assert_eq!(s.ok(&["get", "pod", "plain", "-o", "jsonpath={.metadata.labels.mutated-by}"]), "");
+    // matchConditions (CEL) decide whether the webhook is called at all
+    s.ok(&["delete", "validatingwebhookconfiguration", "deny"]);
+    let cond = format!("{skip}  matchConditions:\n  - name: not-exempt\n    expression: \"!has(object.metadata.labels) || !('exempt' in object.metadata.labels)\"\n");
+    s.ok_stdin(&["apply", "-f", "-"], &webhook_config("ValidatingWebhookConfiguration", "deny", &format!("{base}/validate"), &hook.ca_b64, "Fail", &cond));
+    std::thread::sleep(Duration::from_millis(200));
+    let out = s.kubectl(&["run", "evil", "--image=nginx"]);
+    assert!(stderr(&out).contains("denied the request"), "{}", stderr(&out));
+    let out = s.kubectl(&["run", "evil", "--image=nginx", "--labels=exempt=yes"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    s.ok(&["delete", "pod", "evil"]);
     // timeoutSeconds bounds a slow webhook
     let mut slow = webhook_config("ValidatingWebhookConfiguration", "slow", &format!("{base}/slow"), &hook.ca_b64, "Fail", "");
     slow = slow.replace("timeoutSeconds: 5", "timeoutSeconds: 1");

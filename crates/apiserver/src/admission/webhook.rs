@@ -407,6 +407,25 @@ async fn call(api: &Api, name: &str, cfg: &ar::WebhookClientConfig, versions: &[
     Ok(Outcome::Allowed { patch, warnings })
 }
 
+/// Upstream's `matchConditions`: every CEL condition must hold for the webhook to be called.
+/// `Ok(false)`: skip the webhook; `Err`: the conditions could not be evaluated.
+fn conditions_hold(conditions: &Option<Vec<ar::MatchCondition>>, req: &Request<'_>, obj: Option<&dyn Object>) -> Result<bool, String> {
+    let Some(conds) = conditions.as_ref().filter(|c| !c.is_empty()) else { return Ok(true) };
+    let review = review(req, "", obj);
+    let object = obj.and_then(|o| o.to_value().ok()).unwrap_or(Value::Null);
+    let old = req.old.and_then(|o| o.to_value().ok()).unwrap_or(Value::Null);
+    let request = review.get("request").cloned().unwrap_or(Value::Null);
+    for c in conds {
+        let vars = [("object", &object), ("oldObject", &old), ("request", &request)];
+        match crate::crdschema::cel::eval_bool(&c.expression, &vars) {
+            Ok(true) => {}
+            Ok(false) => return Ok(false),
+            Err(e) => return Err(format!("failed to evaluate match condition {:?}: {e}", c.name)),
+        }
+    }
+    Ok(true)
+}
+
 fn failure(name: &str, policy: Option<&str>, err: String) -> Option<ApiError> {
     if policy == Some("Ignore") {
         tracing::warn!(webhook = name, error = %err, "webhook failed; ignored by its failurePolicy");
@@ -424,6 +443,14 @@ pub async fn mutate(api: &Api, req: &Request<'_>, obj: &mut Box<dyn Object>) -> 
     for (_cfg, w) in &snap.mutating {
         if !rule_matches(&w.rules, req) || !namespace_matches(api, &w.namespace_selector, req, Some(obj.as_ref())) || !object_matches(&w.object_selector, req, Some(obj.as_ref())) {
             continue;
+        }
+        match conditions_hold(&w.match_conditions, req, Some(obj.as_ref())) {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(e) => match failure(&w.name, w.failure_policy.as_deref(), e) {
+                Some(err) => return Err(err),
+                None => continue,
+            },
         }
         if req.dry_run && w.side_effects != "None" && w.side_effects != "NoneOnDryRun" {
             return Err(ApiError::bad_request(format!("admission webhook \"{}\" does not support dry run", w.name)));
@@ -462,6 +489,19 @@ pub async fn validate(api: &Api, req: &Request<'_>, obj: Option<&dyn Object>) ->
         .map(|(_, w)| w)
         .filter(|w| rule_matches(&w.rules, req) && namespace_matches(api, &w.namespace_selector, req, obj) && object_matches(&w.object_selector, req, obj))
         .collect();
+    let mut selected = Vec::with_capacity(matching.len());
+    for w in matching {
+        match conditions_hold(&w.match_conditions, req, obj) {
+            Ok(true) => selected.push(w),
+            Ok(false) => {}
+            Err(e) => {
+                if let Some(err) = failure(&w.name, w.failure_policy.as_deref(), e) {
+                    return Err(err);
+                }
+            }
+        }
+    }
+    let matching = selected;
     if matching.is_empty() {
         return Ok(());
     }

@@ -66,6 +66,23 @@ pub(crate) fn compile(src: &str) -> Result<Compiled, String> {
     r
 }
 
+/// Evaluates a boolean CEL expression over JSON variables (admission webhooks'
+/// `matchConditions`: `object`, `oldObject`, `request`). An expression that does not compile,
+/// fails, or is not a boolean is an error.
+pub fn eval_bool(expr: &str, vars: &[(&str, &Value)]) -> Result<bool, String> {
+    let compiled = compile(expr)?;
+    let mut ctx = Context::with_env(env());
+    add_k8s_functions(&mut ctx);
+    for (name, v) in vars {
+        ctx.add_variable_from_value(*name, to_cel(v, None, false));
+    }
+    match compiled.program.execute(&ctx) {
+        Ok(CelValue::Bool(b)) => Ok(b),
+        Ok(other) => Err(format!("expression evaluated to {other:?}, not a boolean")),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 const RESERVED: &[&str] = &[
     "true",
     "false",

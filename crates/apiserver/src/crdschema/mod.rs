@@ -12,7 +12,7 @@
 //!
 //! [`CrdSchema`] holds a parsed schema for repeated use; the free functions parse on each call.
 
-mod cel;
+pub mod cel;
 mod defaults;
 mod embedded;
 mod formats;
