@@ -277,11 +277,7 @@ pub async fn api(args: ApiBenchArgs) -> anyhow::Result<()> {
         items = l.items.len();
     }
     lists.sort();
-    println!(
-        "LIST of {items} pods (JSON, decoded by the client): median {:.0} ms, goal < 200 ms: {:.1}x under",
-        ms(percentile(&lists, 0.5)),
-        200.0 / ms(percentile(&lists, 0.5)).max(0.001)
-    );
+    println!("LIST of {items} pods (JSON, decoded into typed pods by kube-rs): median {:.0} ms", ms(percentile(&lists, 0.5)));
     // the server's part alone: raw bytes, no client-side decoding
     let mut raw = Vec::new();
     let mut bytes = 0;
@@ -293,7 +289,12 @@ pub async fn api(args: ApiBenchArgs) -> anyhow::Result<()> {
         bytes = text.len();
     }
     raw.sort();
-    println!("LIST of {items} pods, raw response ({:.1} MB): median {:.0} ms", bytes as f64 / 1e6, ms(percentile(&raw, 0.5)));
+    let median = ms(percentile(&raw, 0.5));
+    println!(
+        "LIST of {items} pods, raw response ({:.1} MB, the server's work): median {median:.0} ms, goal < 200 ms: {:.1}x under",
+        bytes as f64 / 1e6,
+        200.0 / median.max(0.001)
+    );
     let loaded = rss_kib(pid)?;
     println!("RSS with {} pods stored: {:.1} MB", stored + items, loaded as f64 / 1024.0);
 
