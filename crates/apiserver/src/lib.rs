@@ -2,13 +2,16 @@
 //! the official Python client speak, served over HTTPS from a watch cache in front of the
 //! revisioned store.
 //!
-//! Layout: `server` (TLS, routing) → `handlers` (HTTP ↔ generic operations) → `store` (the
-//! generic store) → `registry` (one strategy per resource) and `cache` (the watch cache fed by
-//! one storage watch). `discovery` and `openapi` are derived from the registry.
+//! Layout: `server` (TLS, authentication, authorization, audit, routing) → `handlers` (HTTP ↔
+//! generic operations) → `store` (the generic store, which runs `admission`) → `registry` (one
+//! strategy per resource) and `cache` (the watch cache fed by one storage watch). `discovery`
+//! and `openapi` are derived from the registry; `auth` answers who may do what.
 //!
-//! This crate is the only one that touches `storage`. It must never name a resource outside
-//! `registry/` (and the resource hooks it registers), and never call another component:
-//! components are API clients.
+//! This crate is the only one that touches `storage`. Its generic code must never name a
+//! resource: resource knowledge lives in `registry/`, the resource `hooks`, and the policy
+//! modules that exist to police particular kinds (`admission/`, `auth/`). It never calls
+//! another component: components are API clients (admission webhooks are the user's own
+//! servers, called as upstream calls them).
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
