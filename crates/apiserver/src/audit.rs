@@ -223,30 +223,30 @@ impl std::fmt::Debug for Auditor {
 impl Auditor {
     /// Opens (appends to) the log at `path` and starts its writer thread.
     pub fn open(path: PathBuf, policy: Policy, rotation: Rotation) -> std::io::Result<Auditor> {
-        let mut file = open_log(&path)?;
+        let file = open_log(&path)?;
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(10_000);
         std::thread::Builder::new().name("audit-log".into()).spawn(move || {
             let mut size = file.metadata().map(|m| m.len()).unwrap_or(0);
-            while let Ok(line) = rx.recv() {
-                if size + line.len() as u64 > rotation.max_size && size > 0 {
-                    match rotate(&path, &rotation) {
-                        Ok(f) => {
-                            file = f;
-                            size = 0;
+            let mut out = std::io::BufWriter::with_capacity(64 << 10, file);
+            while let Ok(first) = rx.recv() {
+                // everything queued is written in one go, then flushed once
+                let mut next = Some(first);
+                while let Some(line) = next.take().or_else(|| rx.try_recv().ok()) {
+                    if size + line.len() as u64 > rotation.max_size && size > 0 {
+                        let _ = out.flush();
+                        match rotate(&path, &rotation) {
+                            Ok(f) => {
+                                out = std::io::BufWriter::with_capacity(64 << 10, f);
+                                size = 0;
+                            }
+                            Err(e) => tracing::warn!(error = %e, "audit log rotation failed"),
                         }
-                        Err(e) => tracing::warn!(error = %e, "audit log rotation failed"),
+                    }
+                    if out.write_all(&line).is_ok() {
+                        size += line.len() as u64;
                     }
                 }
-                if file.write_all(&line).is_ok() {
-                    size += line.len() as u64;
-                }
-                // write what is queued before flushing
-                while let Ok(more) = rx.try_recv() {
-                    if file.write_all(&more).is_ok() {
-                        size += more.len() as u64;
-                    }
-                }
-                let _ = file.flush();
+                let _ = out.flush();
             }
         })?;
         Ok(Auditor { policy, tx, dropped: Arc::new(AtomicU64::new(0)) })
