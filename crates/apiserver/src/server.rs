@@ -146,7 +146,15 @@ pub async fn route(api: Arc<Api>, req: Request<Incoming>, cert_user: Option<User
         "/version" => return json_value(&api.version_info()),
         _ => {}
     }
-    let authenticated = match auth::authn::authenticate(&api, cert_user.as_ref(), req.headers()) {
+    let mut authn = auth::authn::authenticate(&api, cert_user.as_ref(), req.headers());
+    if matches!(authn, auth::authn::Authn::Refused(_)) {
+        // a token's objects (its service account, pod, bootstrap Secret) may have been written
+        // an instant ago: look again once the watch cache has caught up with storage
+        if api.caches.wait_fresh().await.is_ok() {
+            authn = auth::authn::authenticate(&api, cert_user.as_ref(), req.headers());
+        }
+    }
+    let authenticated = match authn {
         auth::authn::Authn::User(u) => u,
         auth::authn::Authn::Anonymous => return response::error(&ApiError::unauthorized()),
         auth::authn::Authn::Refused(why) => {
@@ -179,7 +187,13 @@ pub async fn route(api: Arc<Api>, req: Request<Incoming>, cert_user: Option<User
     ctx.audit.lock().level = level;
     let uri = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| path.clone());
     let user_agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    let mut resp = match auth::authz::authorize(&api, &user, &attrs) {
+    let mut decision = auth::authz::authorize(&api, &user, &attrs);
+    if !matches!(decision, auth::authz::Decision::Allow(_)) && api.caches.wait_fresh().await.is_ok() {
+        // a role or binding may have been written an instant ago: decide again on a cache
+        // that has caught up with storage (only refusals pay for this)
+        decision = auth::authz::authorize(&api, &user, &attrs);
+    }
+    let mut resp = match decision {
         auth::authz::Decision::Allow(reason) => {
             {
                 let mut a = ctx.audit.lock();

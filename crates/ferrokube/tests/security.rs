@@ -26,6 +26,13 @@ fn forbidden(o: &std::process::Output) -> bool {
     e.contains("Forbidden") || e.contains("forbidden")
 }
 
+/// Waits until `kubectl auth can-i` says yes for an identity.
+fn can(s: &Server, kubeconfig: &Path, args: &[&str]) {
+    let mut full = vec!["auth", "can-i"];
+    full.extend_from_slice(args);
+    eventually(Duration::from_secs(10), &format!("can-i {args:?}"), || stdout(&s.kubectl_as(kubeconfig, &full)).trim() == "yes");
+}
+
 const POD_ON_N1: &str = r#"
 apiVersion: v1
 kind: Pod
@@ -69,7 +76,11 @@ fn authorization_matrix_and_escalation() {
     let node = s.user_kubeconfig("system:node:n1", &["system:nodes"]);
     let token = s.ok(&["create", "token", "robot", "-n", "team"]);
     let robot = s.token_kubeconfig("robot", token.trim());
-    std::thread::sleep(Duration::from_millis(300)); // RBAC snapshot follows the watch cache
+    // RBAC follows the watch cache (as upstream's follows its informers): wait until the
+    // bindings just made are in effect
+    can(&s, &jane, &["list", "pods", "-n", "team"]);
+    can(&s, &eddie, &["create", "configmaps", "-n", "team"]);
+    can(&s, &robot, &["list", "configmaps", "-n", "team"]);
 
     let dry = "--dry-run=server";
     // (identity, kubectl arguments, allowed)
@@ -160,7 +171,7 @@ fn authorization_matrix_and_escalation() {
     s.ok(&["create", "role", "role-maker", "--verb=get,list,create", "--resource=roles,rolebindings", "-n", "team"]);
     s.ok(&["create", "rolebinding", "mallory-maker", "--role=role-maker", "--user=mallory", "-n", "team"]);
     let mallory = s.user_kubeconfig("mallory", &[]);
-    std::thread::sleep(Duration::from_millis(300));
+    can(&s, &mallory, &["create", "roles", "-n", "team"]);
     let out = s.kubectl_as(&mallory, &["create", "role", "steal", "--verb=get", "--resource=secrets", "-n", "team"]);
     assert!(stderr(&out).contains(r#"user "mallory" (groups=["system:authenticated"]) is attempting to grant RBAC permissions not currently held"#), "{}", stderr(&out));
     assert!(stderr(&out).contains(r#"{APIGroups:[""], Resources:["secrets"], Verbs:["get"]}"#), "{}", stderr(&out));
@@ -174,7 +185,7 @@ fn authorization_matrix_and_escalation() {
     // and `escalate` lifts the check
     s.ok(&["create", "role", "escalator", "--verb=escalate", "--resource=roles", "-n", "team"]);
     s.ok(&["create", "rolebinding", "mallory-esc", "--role=escalator", "--user=mallory", "-n", "team"]);
-    std::thread::sleep(Duration::from_millis(300));
+    can(&s, &mallory, &["escalate", "roles", "-n", "team"]);
     let out = s.kubectl_as(&mallory, &["create", "role", "steal", "--verb=get", "--resource=secrets", "-n", "team"]);
     assert!(out.status.success(), "{}", stderr(&out));
 
@@ -663,6 +674,8 @@ fn admission_webhooks_deny_and_mutate() {
     s.ok_stdin(&["apply", "-f", "-"], &webhook_config("ValidatingWebhookConfiguration", "deny", &format!("{base}/validate"), &hook.ca_b64, "Fail", skip));
     let skip_labelled = format!("{skip}  objectSelector:\n    matchExpressions:\n    - {{key: no-mutation, operator: DoesNotExist}}\n");
     s.ok_stdin(&["apply", "-f", "-"], &webhook_config("MutatingWebhookConfiguration", "label", &format!("{base}/mutate"), &hook.ca_b64, "Fail", &skip_labelled));
+    // (the configurations reach the watch cache first; dry runs call webhooks without side effects)
+    eventually(Duration::from_secs(10), "webhook in effect", || stderr(&s.kubectl(&["run", "evil", "--image=nginx", "--dry-run=server"])).contains("denied the request"));
     // denied, with upstream's text and the webhook's code
     let out = s.kubectl(&["run", "evil", "--image=nginx"]);
     assert!(!out.status.success());
@@ -686,7 +699,7 @@ fn admission_webhooks_deny_and_mutate() {
     s.ok(&["delete", "validatingwebhookconfiguration", "deny"]);
     let cond = format!("{skip}  matchConditions:\n  - name: not-exempt\n    expression: \"!has(object.metadata.labels) || !('exempt' in object.metadata.labels)\"\n");
     s.ok_stdin(&["apply", "-f", "-"], &webhook_config("ValidatingWebhookConfiguration", "deny", &format!("{base}/validate"), &hook.ca_b64, "Fail", &cond));
-    std::thread::sleep(Duration::from_millis(200));
+    std::thread::sleep(Duration::from_millis(500)); // the webhook configuration reaches the watch cache
     let out = s.kubectl(&["run", "evil", "--image=nginx"]);
     assert!(stderr(&out).contains("denied the request"), "{}", stderr(&out));
     let out = s.kubectl(&["run", "evil", "--image=nginx", "--labels=exempt=yes"]);
@@ -696,7 +709,7 @@ fn admission_webhooks_deny_and_mutate() {
     let mut slow = webhook_config("ValidatingWebhookConfiguration", "slow", &format!("{base}/slow"), &hook.ca_b64, "Fail", "");
     slow = slow.replace("timeoutSeconds: 5", "timeoutSeconds: 1");
     s.ok_stdin(&["apply", "-f", "-"], &slow);
-    std::thread::sleep(Duration::from_millis(200));
+    std::thread::sleep(Duration::from_millis(500)); // the webhook configuration reaches the watch cache
     let started = std::time::Instant::now();
     let out = s.kubectl(&["run", "late", "--image=nginx"]);
     assert!(stderr(&out).contains("context deadline exceeded"), "{}", stderr(&out));
@@ -717,11 +730,11 @@ fn admission_webhooks_deny_and_mutate() {
     s.ok(&["delete", "validatingwebhookconfiguration", "deny"]);
     s.ok(&["delete", "mutatingwebhookconfiguration", "label"]);
     s.ok_stdin(&["apply", "-f", "-"], &webhook_config("ValidatingWebhookConfiguration", "down", dead, "", "Fail", ""));
-    std::thread::sleep(Duration::from_millis(200));
+    std::thread::sleep(Duration::from_millis(500)); // the webhook configuration reaches the watch cache
     let out = s.kubectl(&["run", "p1", "--image=nginx"]);
     assert!(stderr(&out).contains(r#"Internal error occurred: failed calling webhook "down.ferrokube.test": failed to call webhook: Post "https://127.0.0.1:9/validate""#), "{}", stderr(&out));
     s.ok_stdin(&["apply", "-f", "-"], &webhook_config("ValidatingWebhookConfiguration", "down", dead, "", "Ignore", ""));
-    std::thread::sleep(Duration::from_millis(200));
+    std::thread::sleep(Duration::from_millis(500)); // the webhook configuration reaches the watch cache
     let out = s.kubectl(&["run", "p2", "--image=nginx"]);
     assert!(out.status.success(), "{}", stderr(&out));
     // configurations themselves never go to webhooks: the broken one can always be removed

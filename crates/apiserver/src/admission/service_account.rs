@@ -122,6 +122,9 @@ pub async fn validate(api: &Api, req: &Request<'_>, obj: &dyn Object) -> ApiResu
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
     }
+    if !exists() && api.caches.wait_fresh().await.is_ok() && exists() {
+        return Ok(());
+    }
     if !exists() {
         return Err(ApiError::forbidden(
             "",

@@ -48,6 +48,16 @@ pub fn cached_uid(api: &Api, group: &str, version: &str, plural: &str, ns: &str,
     Some((uid, v))
 }
 
+/// [`cached_uid`], looking again once the cache has caught up with storage when the object is
+/// not there (it may have been created an instant ago, by the same client).
+pub async fn fresh_uid(api: &Api, group: &str, plural: &str, ns: &str, name: &str) -> Option<(String, Value)> {
+    if let Some(found) = cached_uid(api, group, "v1", plural, ns, name) {
+        return Some(found);
+    }
+    api.caches.wait_fresh().await.ok()?;
+    cached_uid(api, group, "v1", plural, ns, name)
+}
+
 /// What a TokenRequest binds a token to.
 #[derive(Clone, Debug, Default)]
 pub struct Binding {
@@ -244,7 +254,7 @@ pub async fn token_request(api: &Api, ns: &str, name: &str, content_type: Option
         return Err(ApiError::invalid("authentication.k8s.io", "TokenRequest", name, &errs));
     }
     let exp = exp.min(issuer.max_expiration_seconds);
-    let Some((sa_uid, _)) = cached_uid(api, "", "v1", "serviceaccounts", ns, name) else {
+    let Some((sa_uid, _)) = fresh_uid(api, "", "serviceaccounts", ns, name).await else {
         return Err(ApiError::not_found("", "serviceaccounts", name));
     };
     let mut bound = None;
@@ -262,7 +272,7 @@ pub async fn token_request(api: &Api, ns: &str, name: &str, content_type: Option
                 return Err(ApiError::invalid("authentication.k8s.io", "TokenRequest", name, &errs));
             }
         };
-        let Some((actual, obj)) = cached_uid(api, "", "v1", plural, obj_ns, &obj_name) else {
+        let Some((actual, obj)) = fresh_uid(api, "", plural, obj_ns, &obj_name).await else {
             return Err(ApiError::not_found("", plural, &obj_name));
         };
         if !uid.is_empty() && uid != actual {
