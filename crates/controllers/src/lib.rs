@@ -8,9 +8,11 @@
 //! everything it knows comes through the Kubernetes API.
 
 pub mod certificates;
+pub mod clusterroleaggregation;
 pub mod namespace;
 pub mod resourcequota;
 pub mod serviceaccount;
+pub mod tokencleaner;
 pub mod tokens;
 
 /// Errors of a controller's reconcile step (all retried with back-off).
