@@ -609,18 +609,26 @@ fn connections_from_outside_the_allowed_networks_are_closed() {
     drop(s);
     let dir = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ferrokube"))
-        .args(["server", "--disable-agent", "--api-allowed-cidrs", "10.0.0.0/8", "--secure-port", &port.to_string(), "--data-dir"])
-        .arg(dir.path().join("data"))
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    /// Stops the server it holds (by its PID) however the test ends.
+    struct Stop(std::process::Child);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _child = Stop(
+        std::process::Command::new(env!("CARGO_BIN_EXE_ferrokube"))
+            .args(["server", "--disable-agent", "--api-allowed-cidrs", "10.0.0.0/8", "--secure-port", &port.to_string(), "--data-dir"])
+            .arg(dir.path().join("data"))
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let kc = dir.path().join("data/admin.kubeconfig");
     eventually(Duration::from_secs(30), "kubeconfig written", || kc.exists());
     let out = std::process::Command::new("curl").args(["-sk", "-o", "/dev/null", "-w", "%{http_code}"]).arg(format!("https://127.0.0.1:{port}/readyz")).output().unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "000", "a refused connection has no HTTP status");
-    child.kill().unwrap();
-    child.wait().unwrap();
 }
 
 /// The test webhook (tests/python/webhook_server.py), stopped when dropped.
