@@ -338,22 +338,6 @@ pub struct Entry<'a> {
 }
 
 #[derive(serde::Serialize)]
-struct UserRef<'a> {
-    username: &'a str,
-    #[serde(skip_serializing_if = "str::is_empty")]
-    uid: &'a str,
-    groups: &'a [String],
-    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    extra: &'a std::collections::BTreeMap<String, Vec<String>>,
-}
-
-impl<'a> From<&'a UserInfo> for UserRef<'a> {
-    fn from(u: &'a UserInfo) -> Self {
-        UserRef { username: &u.name, uid: &u.uid, groups: &u.groups, extra: &u.extra }
-    }
-}
-
-#[derive(serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ObjectRef<'a> {
     resource: &'a str,
@@ -389,9 +373,9 @@ pub struct Event<'a> {
     #[serde(rename = "requestURI")]
     request_uri: &'a str,
     verb: &'a str,
-    user: UserRef<'a>,
+    user: &'a UserInfo,
     #[serde(skip_serializing_if = "Option::is_none")]
-    impersonated_user: Option<UserRef<'a>>,
+    impersonated_user: Option<&'a UserInfo>,
     #[serde(rename = "sourceIPs")]
     source_ips: [&'a str; 1],
     user_agent: &'a str,
@@ -419,8 +403,8 @@ pub fn event<'a>(e: &'a Entry<'a>, rec: &'a Record, omit_managed: bool) -> Event
         stage: "ResponseComplete",
         request_uri: e.uri,
         verb: &a.verb,
-        user: e.user.into(),
-        impersonated_user: e.impersonated.map(Into::into),
+        user: e.user,
+        impersonated_user: e.impersonated,
         source_ips: [&e.source_ip],
         user_agent: e.user_agent,
         object_ref: a.resource_request.then(|| ObjectRef {

@@ -155,6 +155,15 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// Every object of a namespace ("" = all namespaces).
+    pub fn in_namespace(namespace: &str) -> Filter {
+        Filter {
+            namespace: namespace.to_string(),
+            labels: apimachinery::labels::Selector::everything(),
+            fields: apimachinery::fields::FieldSelector::everything(),
+        }
+    }
+
     /// Whether an object passes.
     pub fn matches(&self, o: &CachedObject) -> bool {
         (self.namespace.is_empty() || self.namespace == o.namespace)
@@ -269,6 +278,22 @@ impl Cache {
 
     fn effective_rv(&self, inner: &Inner) -> i64 {
         inner.rv.max(self.published.get())
+    }
+
+    /// Every cached object of a namespace ("" = all), decoded; objects that do not decode as
+    /// `T` are logged and left out.
+    pub fn decode_all<T: serde::de::DeserializeOwned>(&self, namespace: &str) -> Vec<T> {
+        self.list(&Filter::in_namespace(namespace))
+            .0
+            .iter()
+            .filter_map(|o| match serde_json::from_slice(&o.json) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    tracing::warn!(key = %o.key, error = %e, "cached object does not decode; ignored");
+                    None
+                }
+            })
+            .collect()
     }
 
     /// The revision this cache is current to.

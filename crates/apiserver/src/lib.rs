@@ -195,6 +195,19 @@ impl Api {
         self.hooks.get(&(res.info.group.clone(), res.info.plural.clone())).cloned()
     }
 
+    /// Every object of a built-in v1 resource in a namespace ("" = all), decoded from the watch
+    /// cache (admission and authorization read policy objects this way).
+    pub fn cached<T: serde::de::DeserializeOwned>(&self, group: &str, plural: &str, namespace: &str) -> Vec<T> {
+        self.resource(group, "v1", plural).and_then(|r| self.caches.cache(&r)).map(|c| c.decode_all(namespace)).unwrap_or_default()
+    }
+
+    /// The labels of a namespace, from the watch cache (`None`: no such namespace).
+    pub fn namespace_labels(&self, name: &str) -> Option<std::collections::BTreeMap<String, String>> {
+        let res = self.resource("", "v1", "namespaces")?;
+        let cache = self.caches.cache(&res)?;
+        cache.get(&res.key("", name)).0.map(|o| o.labels.clone())
+    }
+
     /// The current RBAC snapshot.
     pub fn rbac_snapshot(&self) -> Arc<auth::rbac_index::Snapshot> {
         let caches = ["roles", "clusterroles", "rolebindings", "clusterrolebindings"]

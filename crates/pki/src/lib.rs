@@ -163,20 +163,7 @@ impl Ca {
 
     /// Issues a client certificate: CN = user, one O per group (`days` of validity).
     pub fn issue_client(&self, user: &str, groups: &[String], days: i64) -> Result<CertKey> {
-        let mut params = CertificateParams::new(Vec::<String>::new())?;
-        let mut dn = DistinguishedName::new();
-        for g in groups {
-            dn.push(DnType::OrganizationName, g.as_str());
-        }
-        dn.push(DnType::CommonName, user);
-        params.distinguished_name = dn;
-        params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-        validity(&mut params, days);
-        serial(&mut params);
-        let key = KeyPair::generate()?;
-        let cert = params.signed_by(&key, &self.issuer)?;
-        Ok(CertKey { cert_pem: cert.pem(), key_pem: key.serialize_pem() })
+        self.issue_client_for(user, groups, days * 86400)
     }
 }
 

@@ -13,17 +13,13 @@ use serde_json::Value;
 
 use super::{Operation, Request};
 use crate::Api;
-use crate::cache::Filter;
 use crate::registry::Object;
 
 /// The annotation that records what LimitRanger set.
 pub const ANNOTATION: &str = "kubernetes.io/limit-ranger";
 
 fn limit_ranges(api: &Api, ns: &str) -> Vec<core::LimitRange> {
-    let Some(res) = api.resource("", "v1", "limitranges") else { return vec![] };
-    let Some(cache) = api.caches.cache(&res) else { return vec![] };
-    let filter = Filter { namespace: ns.to_string(), labels: apimachinery::labels::Selector::everything(), fields: apimachinery::fields::FieldSelector::everything() };
-    cache.list(&filter).0.iter().filter_map(|o| serde_json::from_slice(&o.json).ok()).collect()
+    api.cached("", "limitranges", ns)
 }
 
 fn merge(

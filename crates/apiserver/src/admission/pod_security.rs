@@ -3,8 +3,6 @@
 //! (enforce baseline, warn and audit restricted) for namespaces without labels. The policy
 //! logic is the `pod-security-admission` crate's; this plugin feeds it the request.
 
-use std::collections::BTreeMap;
-
 use apimachinery::{ApiError, ApiResult, status::Reason};
 use k8s_openapi::api::core::v1 as core;
 use pod_security_admission as psa;
@@ -12,12 +10,6 @@ use pod_security_admission as psa;
 use super::{Operation, Request};
 use crate::Api;
 use crate::registry::Object;
-
-fn namespace_labels(api: &Api, ns: &str) -> BTreeMap<String, String> {
-    let Some(res) = api.resource("", "v1", "namespaces") else { return BTreeMap::new() };
-    let Some(cache) = api.caches.cache(&res) else { return BTreeMap::new() };
-    cache.get(&res.key("", ns)).0.map(|o| o.labels.clone()).unwrap_or_default()
-}
 
 /// Evaluates a write.
 pub fn validate(api: &Api, req: &Request<'_>, obj: &dyn Object) -> ApiResult<()> {
@@ -75,7 +67,7 @@ pub fn validate(api: &Api, req: &Request<'_>, obj: &dyn Object) -> ApiResult<()>
             return Ok(());
         }
     }
-    let labels = namespace_labels(api, req.namespace);
+    let labels = api.namespace_labels(req.namespace).unwrap_or_default();
     let target = if is_pod { psa::Target::Pod { name: req.name } } else { psa::Target::Workload };
     let d = cfg.evaluate(req.namespace, &req.user.name, &labels, &meta, &spec, target);
     for w in d.warnings {
@@ -104,12 +96,5 @@ fn pod_spec(info: &apimachinery::ResourceInfo, obj: &dyn Object) -> Option<(k8s_
 }
 
 fn existing_pods(api: &Api, ns: &str) -> Vec<core::Pod> {
-    let Some(res) = api.resource("", "v1", "pods") else { return vec![] };
-    let Some(cache) = api.caches.cache(&res) else { return vec![] };
-    let filter = crate::cache::Filter {
-        namespace: ns.to_string(),
-        labels: apimachinery::labels::Selector::everything(),
-        fields: apimachinery::fields::FieldSelector::everything(),
-    };
-    cache.list(&filter).0.iter().filter_map(|o| serde_json::from_slice(&o.json).ok()).collect()
+    api.cached("", "pods", ns)
 }

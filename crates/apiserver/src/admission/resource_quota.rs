@@ -15,10 +15,7 @@ use crate::registry::Object;
 use crate::store;
 
 fn quotas(api: &Api, ns: &str) -> Vec<Value> {
-    let Some(res) = api.resource("", "v1", "resourcequotas") else { return vec![] };
-    let Some(cache) = api.caches.cache(&res) else { return vec![] };
-    let filter = Filter { namespace: ns.to_string(), labels: apimachinery::labels::Selector::everything(), fields: apimachinery::fields::FieldSelector::everything() };
-    cache.list(&filter).0.iter().filter_map(|o| serde_json::from_slice(&o.json).ok()).collect()
+    api.cached("", "resourcequotas", ns)
 }
 
 /// The usage of everything in a namespace a quota counts, from the watch cache.
@@ -27,7 +24,7 @@ pub fn compute_used(api: &Api, ns: &str, quota_spec: &Value, hard: &ResourceList
     let resources: Vec<_> = api.registry.read().resources.iter().filter(|r| r.info.namespaced).cloned().collect();
     for res in resources {
         let Some(cache) = api.caches.cache(&res) else { continue };
-        let filter = Filter { namespace: ns.to_string(), labels: apimachinery::labels::Selector::everything(), fields: apimachinery::fields::FieldSelector::everything() };
+        let filter = Filter::in_namespace(ns);
         let count_key = quota::count_name(&res.info.group, &res.info.plural);
         let relevant = hard.contains_key(&count_key) || (res.info.group.is_empty() && matches!(res.info.plural.as_str(), "pods" | "services" | "configmaps" | "secrets" | "persistentvolumeclaims" | "replicationcontrollers" | "resourcequotas"));
         if !relevant {
@@ -54,18 +51,18 @@ pub async fn validate(api: &Api, req: &Request<'_>, obj: &dyn Object) -> ApiResu
         return Ok(());
     }
     let Some(qres) = api.resource("", "v1", "resourcequotas") else { return Ok(()) };
-    if quotas(api, req.namespace).is_empty() {
+    let mut list = quotas(api, req.namespace);
+    if list.is_empty() {
         return Ok(());
     }
     let value = obj.to_value().map_err(ApiError::internal)?;
     let info = &req.res.info;
-    for _attempt in 0..16 {
-        let list = quotas(api, req.namespace);
-        if list.is_empty() {
-            return Ok(());
+    for attempt in 0..16 {
+        if attempt > 0 {
+            list = quotas(api, req.namespace);
         }
         let mut conflict = false;
-        for q in list {
+        for q in std::mem::take(&mut list) {
             let name = q.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();
             let spec = q.get("spec").cloned().unwrap_or(json!({}));
             let hard = quota::parse_list(spec.get("hard"));

@@ -22,7 +22,6 @@ use serde_json::{Value, json};
 
 use super::{Operation, Request};
 use crate::Api;
-use crate::cache::{Cache, Filter};
 use crate::registry::Object;
 
 /// Decoded webhook configurations, rebuilt when their caches change.
@@ -36,11 +35,6 @@ struct Snapshot {
     generations: Vec<u64>,
     mutating: Vec<(String, ar::MutatingWebhook)>,
     validating: Vec<(String, ar::ValidatingWebhook)>,
-}
-
-fn decode_all<T: serde::de::DeserializeOwned>(cache: &Cache) -> Vec<T> {
-    let filter = Filter { namespace: String::new(), labels: Selector::everything(), fields: apimachinery::fields::FieldSelector::everything() };
-    cache.list(&filter).0.iter().filter_map(|o| serde_json::from_slice(&o.json).ok()).collect()
 }
 
 impl Index {
@@ -57,13 +51,13 @@ impl Index {
         }
         let mut snap = Snapshot { generations: gens, ..Default::default() };
         // configurations in name order, webhooks in their order (upstream's ordering)
-        let mut ms: Vec<ar::MutatingWebhookConfiguration> = decode_all(&m);
+        let mut ms: Vec<ar::MutatingWebhookConfiguration> = m.decode_all("");
         ms.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
         for c in ms {
             let name = c.metadata.name.clone().unwrap_or_default();
             snap.mutating.extend(c.webhooks.unwrap_or_default().into_iter().map(|w| (name.clone(), w)));
         }
-        let mut vs: Vec<ar::ValidatingWebhookConfiguration> = decode_all(&v);
+        let mut vs: Vec<ar::ValidatingWebhookConfiguration> = v.decode_all("");
         vs.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
         for c in vs {
             let name = c.metadata.name.clone().unwrap_or_default();
@@ -138,9 +132,7 @@ fn namespace_matches(api: &Api, sel: &Option<LabelSelector>, req: &Request<'_>, 
     } else if !info.namespaced {
         return true; // cluster-scoped objects are not selected out by namespace
     } else {
-        let Some(res) = api.resource("", "v1", "namespaces") else { return true };
-        let Some(cache) = api.caches.cache(&res) else { return true };
-        cache.get(&res.key("", req.namespace)).0.map(|o| o.labels.clone()).unwrap_or_default()
+        api.namespace_labels(req.namespace).unwrap_or_default()
     };
     sel.matches(&labels)
 }
@@ -319,14 +311,7 @@ fn review(req: &Request<'_>, uid: &str, obj: Option<&dyn Object>) -> Value {
     let info = &req.res.info;
     let gvk = json!({"group": info.group, "version": info.version, "kind": info.kind});
     let gvr = json!({"group": info.group, "version": info.version, "resource": info.plural});
-    let u = req.user;
-    let mut user = json!({"username": u.name, "groups": u.groups});
-    if !u.uid.is_empty() {
-        user["uid"] = json!(u.uid);
-    }
-    if !u.extra.is_empty() {
-        user["extra"] = json!(u.extra);
-    }
+    let user = serde_json::to_value(req.user).unwrap_or_default();
     let options_kind = match req.operation {
         Operation::Create => "CreateOptions",
         Operation::Update => "UpdateOptions",

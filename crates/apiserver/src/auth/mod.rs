@@ -16,16 +16,20 @@ pub mod rbac_index;
 pub mod reviews;
 pub mod tokens;
 
-/// An authenticated user, as upstream's `user.Info`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// An authenticated user, as upstream's `user.Info`. It serializes as `authentication.k8s.io`'s
+/// `UserInfo` (reviews, AdmissionReviews, audit events).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct UserInfo {
     /// User name (`admin`, `system:serviceaccount:ns:name`, `system:node:n1`).
+    #[serde(rename = "username")]
     pub name: String,
     /// A unique id when the authenticator has one (service accounts).
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub uid: String,
     /// Groups, `system:authenticated` included.
     pub groups: Vec<String>,
     /// Extra attributes (`authentication.kubernetes.io/pod-name`, ...).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub extra: BTreeMap<String, Vec<String>>,
 }
 

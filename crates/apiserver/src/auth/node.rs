@@ -81,19 +81,17 @@ fn pods_on(api: &Api, node: &str, namespace: &str) -> Vec<Value> {
     let Some(res) = api.resource("", "v1", "pods") else { return vec![] };
     let Some(cache) = api.caches.cache(&res) else { return vec![] };
     let fields = apimachinery::fields::FieldSelector::parse(&format!("spec.nodeName={node}")).unwrap_or_else(|_| apimachinery::fields::FieldSelector::everything());
-    let filter = Filter { namespace: namespace.to_string(), labels: apimachinery::labels::Selector::everything(), fields };
+    let filter = Filter { fields, ..Filter::in_namespace(namespace) };
     cache.list(&filter).0.iter().filter_map(|o| serde_json::from_slice(&o.json).ok()).collect()
 }
 
 fn references(api: &Api, node: &str, namespace: &str, kind: Ref, name: &str) -> bool {
     if kind == Ref::Volume {
         // a volume is reachable through a claim of a pod on the node
-        let Some(res) = api.resource("", "v1", "persistentvolumeclaims") else { return false };
-        let Some(cache) = api.caches.cache(&res) else { return false };
-        let claims = cache.list(&Filter { namespace: String::new(), labels: apimachinery::labels::Selector::everything(), fields: apimachinery::fields::FieldSelector::everything() }).0;
+        let claims: Vec<Value> = api.cached("", "persistentvolumeclaims", "");
         return claims.iter().any(|c| {
-            let v: Value = serde_json::from_slice(&c.json).unwrap_or(Value::Null);
-            v.pointer("/spec/volumeName").and_then(Value::as_str) == Some(name) && references(api, node, &c.namespace, Ref::Claim, &c.name)
+            let s = |p: &str| c.pointer(p).and_then(Value::as_str).unwrap_or("");
+            s("/spec/volumeName") == name && references(api, node, s("/metadata/namespace"), Ref::Claim, s("/metadata/name"))
         });
     }
     pods_on(api, node, namespace).iter().any(|pod| pod_references(pod, kind, name))

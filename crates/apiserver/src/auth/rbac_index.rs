@@ -8,7 +8,7 @@ use std::sync::Arc;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use parking_lot::RwLock;
 
-use crate::cache::{Cache, Filter};
+use crate::cache::Cache;
 
 /// Decoded RBAC objects at one moment.
 #[derive(Default)]
@@ -57,26 +57,6 @@ pub struct RbacIndex {
     build: parking_lot::Mutex<()>,
 }
 
-fn decode_all<T: serde::de::DeserializeOwned>(cache: &Cache) -> Vec<T> {
-    let filter = Filter {
-        namespace: String::new(),
-        labels: apimachinery::labels::Selector::everything(),
-        fields: apimachinery::fields::FieldSelector::everything(),
-    };
-    cache
-        .list(&filter)
-        .0
-        .iter()
-        .filter_map(|o| match serde_json::from_slice(&o.json) {
-            Ok(v) => Some(v),
-            Err(e) => {
-                tracing::warn!(key = %o.key, error = %e, "RBAC object does not decode; ignored");
-                None
-            }
-        })
-        .collect()
-}
-
 impl RbacIndex {
     /// The current snapshot; `caches` are those of roles, clusterroles, rolebindings and
     /// clusterrolebindings, in this order.
@@ -96,21 +76,21 @@ impl RbacIndex {
             }
         }
         let mut snap = Snapshot { generations: gens, ..Default::default() };
-        for r in decode_all::<Role>(&caches[0]) {
+        for r in caches[0].decode_all::<Role>("") {
             let key = (r.metadata.namespace.clone().unwrap_or_default(), r.metadata.name.clone().unwrap_or_default());
             snap.roles.insert(key, Arc::new(r));
         }
-        let mut cluster_roles: Vec<ClusterRole> = decode_all(&caches[1]);
+        let mut cluster_roles: Vec<ClusterRole> = caches[1].decode_all("");
         // aggregated roles get the union of the rules of the roles their selectors match, as
         // the clusterrole aggregation controller writes them upstream
         rbac::aggregate_all(&mut cluster_roles);
         for r in cluster_roles {
             snap.cluster_roles.insert(r.metadata.name.clone().unwrap_or_default(), Arc::new(r));
         }
-        for b in decode_all::<RoleBinding>(&caches[2]) {
+        for b in caches[2].decode_all::<RoleBinding>("") {
             snap.role_bindings.entry(b.metadata.namespace.clone().unwrap_or_default()).or_default().push(b);
         }
-        snap.cluster_role_bindings = decode_all(&caches[3]);
+        snap.cluster_role_bindings = caches[3].decode_all("");
         let snap = Arc::new(snap);
         *self.current.write() = snap.clone();
         snap

@@ -63,17 +63,6 @@ fn respond(mut obj: Value, status: Value) -> Value {
     obj
 }
 
-fn user_json(u: &UserInfo) -> Value {
-    let mut v = json!({"username": u.name, "groups": u.groups});
-    if !u.uid.is_empty() {
-        v["uid"] = json!(u.uid);
-    }
-    if !u.extra.is_empty() {
-        v["extra"] = json!(u.extra);
-    }
-    v
-}
-
 /// Answers a review; `ns` is the request's namespace (local access reviews).
 pub fn handle(api: &Api, requester: &UserInfo, res: &crate::registry::Resource, ns: &str, content_type: Option<&str>, body: &[u8]) -> ApiResult<Value> {
     let plural = res.info.plural.as_str();
@@ -152,7 +141,7 @@ pub fn handle(api: &Api, requester: &UserInfo, res: &crate::registry::Resource, 
                 Some(issuer) => {
                     let auds = if wanted.is_empty() { issuer.api_audiences.clone() } else { wanted };
                     match issuer.validate(api, token, &auds) {
-                        Ok((u, matched)) => json!({"authenticated": true, "user": user_json(&u), "audiences": matched}),
+                        Ok((u, matched)) => json!({"authenticated": true, "user": serde_json::to_value(&u).unwrap_or_default(), "audiences": matched}),
                         Err(e) => json!({"user": {}, "error": format!("[invalid bearer token, {e}]")}),
                     }
                 }
@@ -165,7 +154,7 @@ pub fn handle(api: &Api, requester: &UserInfo, res: &crate::registry::Resource, 
             }
             Ok(respond(obj, status))
         }
-        "selfsubjectreviews" => Ok(respond(obj, json!({"userInfo": user_json(requester)}))),
+        "selfsubjectreviews" => Ok(respond(obj, json!({"userInfo": serde_json::to_value(requester).unwrap_or_default()}))),
         _ => Err(ApiError::path_not_found()),
     }
 }
