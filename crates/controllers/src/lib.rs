@@ -8,7 +8,6 @@
 //! everything it knows comes through the Kubernetes API.
 
 pub mod certificates;
-pub mod clusterroleaggregation;
 pub mod namespace;
 pub mod resourcequota;
 pub mod serviceaccount;

@@ -128,7 +128,6 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     tokio::spawn(controllers::namespace::run(controller("namespace-controller").await?));
     tokio::spawn(controllers::serviceaccount::run_service_accounts(informers.clone(), controller("service-account-controller").await?));
     tokio::spawn(controllers::resourcequota::run(controller("resourcequota-controller").await?));
-    tokio::spawn(controllers::clusterroleaggregation::run(controller("clusterrole-aggregation-controller").await?));
     tokio::spawn(controllers::tokencleaner::run(controller("token-cleaner").await?));
     let ca = pki::Ca::from_pem(pki.ca.pair.clone())?;
     tokio::spawn(controllers::tokens::run(informers.clone(), sa_key.clone(), pki.ca.pair.cert_pem.clone()));

@@ -889,27 +889,3 @@ fn pod_security_configuration_file_and_tls_versions() {
     let old = tls("-tls1_1");
     assert!(!old.status.success() || !stdout(&old).contains("Cipher is"), "TLS 1.1 accepted: {}", stdout(&old));
 }
-
-#[test]
-fn aggregated_cluster_roles_collect_labelled_rules() {
-    let s = Server::start();
-    // the default aggregated roles are stored with their rules
-    let view = s.ok(&["get", "clusterrole", "view", "-o", "json"]);
-    let view: Value = serde_json::from_str(&view).unwrap();
-    assert!(view["rules"].as_array().is_some_and(|r| !r.is_empty()), "{view}");
-    // a custom role labelled aggregate-to-view joins view, edit and admin
-    s.ok_stdin(
-        &["apply", "-f", "-"],
-        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: widget-reader\n  labels: {rbac.authorization.k8s.io/aggregate-to-view: \"true\"}\nrules:\n- apiGroups: [example.com]\n  resources: [widgets]\n  verbs: [get, list, watch]\n- apiGroups: [\"\"]\n  resources: [nodes]\n  verbs: [list]\n",
-    );
-    for role in ["view", "edit", "admin"] {
-        eventually(Duration::from_secs(10), &format!("{role} aggregates widgets"), || s.ok(&["get", "clusterrole", role, "-o", "yaml"]).contains("widgets"));
-    }
-    // and users bound to view get what it aggregated (view alone does not list nodes)
-    s.ok(&["create", "clusterrolebinding", "v", "--clusterrole=view", "--user=vic"]);
-    let vic = s.user_kubeconfig("vic", &[]);
-    can(&s, &vic, &["list", "nodes"]);
-    // removing the label takes the rules away again
-    s.ok(&["label", "clusterrole", "widget-reader", "rbac.authorization.k8s.io/aggregate-to-view-"]);
-    eventually(Duration::from_secs(10), "view no longer has widgets", || !s.ok(&["get", "clusterrole", "view", "-o", "yaml"]).contains("widgets"));
-}
