@@ -333,7 +333,7 @@ async fn watch(api: &Arc<Api>, res: &Arc<Resource>, ns: &str, query: &Query, acc
     Ok(r)
 }
 
-fn tokio_stream_from(
+pub(crate) fn tokio_stream_from(
     mut rx: tokio::sync::mpsc::Receiver<Result<Frame<Bytes>, std::io::Error>>,
 ) -> impl futures::Stream<Item = Result<Frame<Bytes>, std::io::Error>> + Send + Sync + 'static {
     futures::stream::poll_fn(move |cx| rx.poll_recv(cx))

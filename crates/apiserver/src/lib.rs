@@ -162,8 +162,10 @@ impl Config {
 pub struct Api {
     /// All served resources.
     pub registry: Arc<RwLock<Registry>>,
-    /// The store.
+    /// The store (values decrypted and encrypted on the way, see `encryption`).
     pub storage: Arc<dyn Backend>,
+    /// The store as it is, encrypted values and all: what snapshots copy.
+    pub raw_storage: Arc<dyn Backend>,
     /// The watch caches.
     pub caches: Arc<Caches>,
     /// Settings.
@@ -295,6 +297,7 @@ pub struct Server {
 pub async fn start(config: Config, store: Arc<dyn Backend>) -> Result<Server, StartError> {
     let tls = Arc::new(server::tls_config(&config.serving_cert, &config.serving_key, &config.client_ca)?);
     let registry = Arc::new(RwLock::new(Registry::builtin()));
+    let raw_storage = store.clone();
     let (store, encryption): (Arc<dyn Backend>, _) = match &config.encryption_config {
         Some(path) => {
             let enc = encryption::Encryption::open(path.clone(), store, encryption::registry_resolver(&registry.read())).map_err(StartError::Encryption)?;
@@ -309,6 +312,7 @@ pub async fn start(config: Config, store: Arc<dyn Backend>) -> Result<Server, St
     let api = Arc::new(Api {
         registry,
         storage: store,
+        raw_storage,
         caches,
         port: std::sync::atomic::AtomicU16::new(local_addr.port()),
         hooks: hooks::builtin(&config),

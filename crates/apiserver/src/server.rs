@@ -131,6 +131,35 @@ fn not_found() -> Response<Body> {
     response::error(&ApiError::path_not_found())
 }
 
+/// `GET` streams a consistent snapshot of the store (see `storage::embedded::snapshot`) for
+/// `ferrokube snapshot save`: a non-resource URL, so only cluster administrators may read it.
+pub const SNAPSHOT_PATH: &str = "/ferrokube/v1/snapshot";
+
+fn snapshot(api: &Api, method: &http::Method) -> Response<Body> {
+    use futures::StreamExt;
+    if method != http::Method::GET {
+        return crate::response::error(&apimachinery::ApiError::new(405, apimachinery::status::Reason::MethodNotAllowed, format!("{} is not supported on {SNAPSHOT_PATH}; use GET", method.as_str())));
+    }
+    let mut chunks = storage::embedded::snapshot::save(api.raw_storage.clone());
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    tokio::spawn(async move {
+        while let Some(chunk) = chunks.next().await {
+            let item = chunk.map(hyper::body::Frame::data).map_err(|e| {
+                tracing::warn!(error = %e, "snapshot failed while streaming");
+                std::io::Error::other(e.to_string())
+            });
+            let failed = item.is_err();
+            if tx.send(item).await.is_err() || failed {
+                break;
+            }
+        }
+    });
+    let chunks = crate::handlers::tokio_stream_from(rx);
+    let mut resp = Response::new(http_body_util::BodyExt::boxed(http_body_util::StreamBody::new(chunks)));
+    resp.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/octet-stream"));
+    resp
+}
+
 /// Routes one request: the anonymous probes, then authentication, impersonation, audit and
 /// authorization, then the API itself within the request's context.
 pub async fn route(api: Arc<Api>, req: Request<Incoming>, cert_user: Option<UserInfo>, peer: SocketAddr) -> Response<Body> {
@@ -276,6 +305,9 @@ async fn serve_authorized(api: Arc<Api>, req: Request<Incoming>, path: String, q
     }
     if let Some(r) = crate::encryption::handle(&api, &method, trimmed).await {
         return r;
+    }
+    if trimmed == SNAPSHOT_PATH {
+        return snapshot(&api, &method);
     }
     match info {
         Some(info) => {

@@ -86,7 +86,7 @@ pub struct DataDir {
     pub encryption_provider_config: Option<PathBuf>,
 }
 
-async fn admin_client(data_dir: &Path) -> anyhow::Result<kube::Client> {
+pub async fn admin_client(data_dir: &Path) -> anyhow::Result<kube::Client> {
     let kc = kube::config::Kubeconfig::read_from(data_dir.join("admin.kubeconfig"))?;
     let cfg = kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default()).await?;
     Ok(kube::Client::try_from(cfg)?)

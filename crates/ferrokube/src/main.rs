@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 mod admin;
 mod bench;
+mod datastore;
 mod server;
 
 /// Kubernetes in one binary, secure by default.
@@ -30,6 +31,12 @@ enum Command {
     /// Encryption at rest of the running server: status, key rotation, re-encryption.
     #[command(subcommand)]
     SecretsEncrypt(admin::SecretsEncrypt),
+    /// Snapshots of the whole cluster: save (while the server runs) and restore.
+    #[command(subcommand)]
+    Snapshot(datastore::SnapshotCommand),
+    /// The datastore: migrate from the embedded store to etcd.
+    #[command(subcommand)]
+    Datastore(datastore::DatastoreCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -59,9 +66,19 @@ pub struct ServerArgs {
     /// NodePort range of services.
     #[arg(long, default_value = "30000-32767")]
     pub service_node_port_range: String,
-    /// Seconds between compactions of storage history.
+    /// Seconds between compactions of storage history; each compaction keeps one interval of
+    /// history (watchers may resume from any revision in it).
     #[arg(long, default_value_t = 300)]
     pub compaction_interval_seconds: u64,
+    /// The datastore (default: the embedded store in DATA_DIR/db).
+    #[command(flatten)]
+    pub datastore: datastore::DatastoreArgs,
+    /// Save a snapshot into DATA_DIR/snapshots this often (`30m`, `12h`, `1d`; `0`: never).
+    #[arg(long, default_value = "12h")]
+    pub snapshot_interval: String,
+    /// Keep this many scheduled snapshots.
+    #[arg(long, default_value_t = 5)]
+    pub snapshot_retention: usize,
     /// Networks (CIDRs, comma-separated or repeated) allowed to connect to the API; connections
     /// from elsewhere are closed before TLS. Default: all.
     #[arg(long)]
@@ -109,5 +126,7 @@ fn main() -> anyhow::Result<()> {
         Command::Bench(BenchCommand::Api(args)) => rt.block_on(bench::api(args)),
         Command::Kubeconfig(args) => admin::kubeconfig(args),
         Command::SecretsEncrypt(cmd) => rt.block_on(admin::secrets_encrypt(cmd)),
+        Command::Snapshot(cmd) => rt.block_on(datastore::snapshot(cmd)),
+        Command::Datastore(datastore::DatastoreCommand::Migrate(args)) => rt.block_on(datastore::migrate(args)),
     }
 }

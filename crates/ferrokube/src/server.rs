@@ -31,6 +31,46 @@ async fn component_client(pki: &pki::ClusterPki, server: &str, file: &str, user:
     Ok(kube::Client::try_from(cfg)?)
 }
 
+/// kube-controller-manager: each controller an API client with its own service account identity
+/// (upstream's --use-service-account-credentials), bound by the default RBAC policy.
+#[derive(Clone)]
+struct ControllerManager {
+    informers: kube::Client,
+    namespace: kube::Client,
+    service_account: kube::Client,
+    resource_quota: kube::Client,
+    token_cleaner: kube::Client,
+    certificates: kube::Client,
+    root_ca_publisher: kube::Client,
+    ca: Arc<pki::CertKey>,
+    sa_key: Arc<pki::jwt::SigningKey>,
+    ca_pem: String,
+}
+
+impl ControllerManager {
+    /// Runs every controller until this future is dropped (which stops them all).
+    async fn run(self) {
+        let mut set = tokio::task::JoinSet::new();
+        set.spawn(controllers::namespace::run(self.namespace));
+        set.spawn(controllers::serviceaccount::run_service_accounts(self.informers.clone(), self.service_account));
+        set.spawn(controllers::resourcequota::run(self.resource_quota));
+        set.spawn(controllers::tokencleaner::run(self.token_cleaner));
+        set.spawn(controllers::tokens::run(self.informers.clone(), self.sa_key, self.ca_pem.clone()));
+        match pki::Ca::from_pem((*self.ca).clone()) {
+            Ok(ca) => {
+                set.spawn(controllers::certificates::run(self.certificates, ca));
+            }
+            Err(e) => tracing::error!(error = %e, "the certificate controller cannot load the cluster CA"),
+        }
+        set.spawn(controllers::serviceaccount::run_root_ca_publisher(self.informers, self.root_ca_publisher, self.ca_pem));
+        while let Some(r) = set.join_next().await {
+            if let Err(e) = r {
+                tracing::error!(error = %e, "a controller ended");
+            }
+        }
+    }
+}
+
 /// Runs the server until SIGINT/SIGTERM.
 pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     let started = Instant::now();
@@ -57,10 +97,10 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     }
     let pki = pki::ClusterPki::load_or_create(&dir.join("tls"), &dns, &ips).context("cluster certificates")?;
 
-    let store = storage::embedded::EmbeddedStore::open(&dir.join("db"), Default::default())
-        .await
-        .context("opening the embedded store")?;
-    let backend: Arc<dyn storage::Backend> = store.clone();
+    let snapshot_interval = crate::datastore::parse_interval(&args.snapshot_interval).context("--snapshot-interval")?;
+    let _lock = crate::datastore::lock_data_dir(dir)?;
+    let store = crate::datastore::Store::open(dir, &args.datastore).await?;
+    let backend = store.backend();
 
     let sa_key = Arc::new(pki::jwt::SigningKey::from_pem(&pki.service_account.to_pem())?);
     let config = apiserver::Config {
@@ -125,18 +165,56 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         }
     };
     let informers = component_client(&pki, &url, "kube-controller-manager", "system:kube-controller-manager", &[]).await?;
-    tokio::spawn(controllers::namespace::run(controller("namespace-controller").await?));
-    tokio::spawn(controllers::serviceaccount::run_service_accounts(informers.clone(), controller("service-account-controller").await?));
-    tokio::spawn(controllers::resourcequota::run(controller("resourcequota-controller").await?));
-    tokio::spawn(controllers::tokencleaner::run(controller("token-cleaner").await?));
-    let ca = pki::Ca::from_pem(pki.ca.pair.clone())?;
-    tokio::spawn(controllers::tokens::run(informers.clone(), sa_key.clone(), pki.ca.pair.cert_pem.clone()));
-    tokio::spawn(controllers::certificates::run(controller("certificate-controller").await?, ca));
-    tokio::spawn(controllers::serviceaccount::run_root_ca_publisher(
-        informers,
-        controller("root-ca-cert-publisher").await?,
-        pki.ca.pair.cert_pem.clone(),
-    ));
+    let kcm = ControllerManager {
+        informers: informers.clone(),
+        namespace: controller("namespace-controller").await?,
+        service_account: controller("service-account-controller").await?,
+        resource_quota: controller("resourcequota-controller").await?,
+        token_cleaner: controller("token-cleaner").await?,
+        certificates: controller("certificate-controller").await?,
+        root_ca_publisher: controller("root-ca-cert-publisher").await?,
+        ca: Arc::new(pki.ca.pair.clone()),
+        sa_key: sa_key.clone(),
+        ca_pem: pki.ca.pair.cert_pem.clone(),
+    };
+    let (stop_controllers, stopped) = tokio::sync::oneshot::channel::<()>();
+    let controllers_done = if store.shared() {
+        // Several servers share this datastore: the controllers run on the one holding the
+        // kube-controller-manager Lease (upstream's leader election), the others stand by.
+        let identity = crate::datastore::server_identity(dir, &host_name())?;
+        let lock = controllers::leaderelection::LeaseLock {
+            namespace: "kube-system".into(),
+            name: "kube-controller-manager".into(),
+            identity: identity.clone(),
+        };
+        let elector = controllers::leaderelection::LeaderElector::new(informers, lock, controllers::leaderelection::Timing::default())
+            .map_err(|e| anyhow::anyhow!("leader election: {e}"))?
+            .release_on_cancel(true);
+        tracing::info!(identity = %identity, "controllers run on the holder of the kube-system/kube-controller-manager lease");
+        tokio::spawn(elector.run(
+            async move {
+                let _ = stopped.await;
+            },
+            move || kcm.clone().run(),
+        ))
+    } else {
+        // The embedded store has one server by construction (the data directory is locked).
+        tokio::spawn(async move {
+            tokio::select! {
+                () = kcm.run() => {}
+                _ = stopped => {}
+            }
+        })
+    };
+
+    if !snapshot_interval.is_zero() {
+        tokio::spawn(crate::datastore::scheduled_snapshots(
+            dir.clone(),
+            server.api.raw_storage.clone(),
+            snapshot_interval,
+            args.snapshot_retention,
+        ));
+    }
 
     if !args.disable_agent {
         tracing::warn!("the node agent is not part of this build yet; running the control plane only");
@@ -155,7 +233,13 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         _ = term.recv() => {}
     }
     tracing::info!("shutting down");
-    if let Err(e) = store.close().await {
+    let _ = stop_controllers.send(());
+    if tokio::time::timeout(Duration::from_secs(5), controllers_done).await.is_err() {
+        tracing::warn!("the controllers did not stop within 5 s");
+    }
+    if let crate::datastore::Store::Embedded(s) = &store
+        && let Err(e) = s.close().await
+    {
         tracing::warn!(error = %e, "closing the store");
     }
     Ok(())

@@ -54,6 +54,7 @@
 mod codec;
 mod committer;
 mod disk;
+pub mod snapshot;
 mod state;
 mod tree;
 mod watch;
@@ -75,11 +76,18 @@ use tokio::sync::oneshot;
 use crate::{Backend, Error, RangeRequest, RangeResponse, Result, Revision, TxnOp, TxnResponse, WatchStream};
 use state::{Bounds, MemState, to_kv};
 
+/// History events freed per lock acquisition by [`Backend::compact`].
+const COMPACT_STEP: usize = 4096;
+
 /// Tuning of an [`EmbeddedStore`].
 #[derive(Clone, Debug)]
 pub struct Options {
     /// Start a new log segment and write a snapshot once the live segment holds this many bytes
-    /// (default 64 MiB).
+    /// and more bytes than the key space itself (default 8 MiB). The second rule keeps the cost
+    /// of snapshots proportional to the log written (each snapshot follows at least its own size
+    /// of log), the first keeps the disk near the size of the data: at most the snapshot, its
+    /// size again of log, and this much. After a compaction, a log of more than an eighth of
+    /// this that outweighs the key space is replaced at once.
     pub snapshot_log_bytes: u64,
     /// Most bytes of keys and values the retained history may keep alive; beyond it the oldest
     /// history is compacted automatically (default 512 MiB).
@@ -91,7 +99,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
-            snapshot_log_bytes: 64 << 20,
+            snapshot_log_bytes: 8 << 20,
             max_history_bytes: 512 << 20,
             progress_interval: Duration::from_millis(100),
         }
@@ -144,6 +152,9 @@ struct Inner {
     failed: Option<Arc<str>>,
     /// `close` was called: no more writes.
     closing: bool,
+    /// A compaction asked the committer to snapshot and drop the log if it outweighs the key
+    /// space.
+    roll_requested: bool,
     /// The store was dropped: the committer flushes and exits.
     shutdown: bool,
     close_req: Option<oneshot::Sender<Result<()>>>,
@@ -258,6 +269,7 @@ impl EmbeddedStore {
                 waiters: Vec::new(),
                 failed: None,
                 closing: false,
+                roll_requested: false,
                 shutdown: false,
                 close_req: None,
                 #[cfg(test)]
@@ -467,12 +479,31 @@ impl Backend for EmbeddedStore {
 
     async fn compact(&self, revision: Revision) -> Result<()> {
         self.check_open()?;
-        let mut g = self.shared.state.lock();
-        let durable = self.shared.durable.load(Ordering::Acquire);
-        if revision > durable {
-            return Err(Error::FutureRevision { requested: revision, current: durable });
+        // In steps of a few thousand events, each freed outside the lock: compacting a long
+        // history never holds writers up for more than one step.
+        let mut dropped = Vec::with_capacity(COMPACT_STEP);
+        loop {
+            let done = {
+                let mut g = self.shared.state.lock();
+                let durable = self.shared.durable.load(Ordering::Acquire);
+                if revision > durable {
+                    return Err(Error::FutureRevision { requested: revision, current: durable });
+                }
+                let done = g.mem.compact_step(revision, COMPACT_STEP, &mut dropped);
+                if done {
+                    // The log before the compacted history is now mostly dead weight: let the
+                    // committer replace it with a snapshot if that returns space.
+                    g.roll_requested = true;
+                }
+                done
+            };
+            dropped.clear();
+            if done {
+                break;
+            }
+            tokio::task::yield_now().await;
         }
-        g.mem.compact(revision);
+        self.shared.wake.notify_one();
         Ok(())
     }
 

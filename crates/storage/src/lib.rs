@@ -9,8 +9,9 @@
 //! revision on, in order; compaction forgets history and makes older revisions answer
 //! [`Error::Compacted`] (which the apiserver turns into 410 Gone).
 //!
-//! Backends: [`embedded`] (the default: a durable store in the data directory). An etcd backend
-//! implements the same trait.
+//! Backends: [`embedded`] (the default: a durable store in the data directory) and [`etcd`] (an
+//! etcd v3 cluster over gRPC, with TLS client certificates; `etcd::testing`, feature `testing`,
+//! starts real etcd processes for tests). [`bench`](mod@bench) measures a backend's write throughput.
 //!
 //! This crate knows keys, bytes and revisions — never a Kubernetes resource type, never HTTP.
 //! It must not depend on `apimachinery` or `apiserver`.
@@ -18,8 +19,10 @@
 use bytes::Bytes;
 use futures::stream::BoxStream;
 
+pub mod bench;
 pub mod embedded;
 pub mod encryption;
+pub mod etcd;
 
 /// A global, monotonically increasing store revision. Revision 0 means "none".
 pub type Revision = i64;

@@ -776,3 +776,164 @@ async fn group_commit_shares_syncs_between_writers() {
     assert!(st.syncs * 4 <= n, "{} syncs for {n} writes: no group commit", st.syncs);
     assert_eq!(st.durable_revision, 1 + n as i64);
 }
+
+fn dir_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .expect("read_dir")
+        .map(|e| e.expect("entry").metadata().expect("metadata").len())
+        .sum()
+}
+
+/// 100,000 objects created and deleted by 32 writers, with the periodic compaction the apiserver
+/// runs: the directory returns near its size before the churn without any manual step, and no
+/// write waits long behind compaction or snapshots.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn churn_returns_disk_space_without_manual_steps() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = open(dir.path()).await;
+    // a small cluster's worth of objects that stay
+    let value = Bytes::from("v".repeat(1500));
+    for i in 0..200 {
+        assert!(s.txn(&format!("/registry/configmaps/base/{i}"), 0, TxnOp::Put(value.clone())).await.expect("put").succeeded);
+    }
+    let first = s.current_revision().await.expect("rev");
+    s.compact(first).await.expect("compact");
+    let t0 = Instant::now();
+    while dir_bytes(dir.path()) > 1 << 20 && t0.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let baseline = dir_bytes(dir.path());
+
+    const OBJECTS: usize = 100_000;
+    const WRITERS: usize = 32;
+    let worst = Arc::new(parking_lot::Mutex::new(Duration::ZERO));
+    let mut tasks = Vec::new();
+    for w in 0..WRITERS {
+        let (s, value, worst) = (s.clone(), value.clone(), worst.clone());
+        tasks.push(tokio::spawn(async move {
+            for i in (w..OBJECTS).step_by(WRITERS) {
+                let key = format!("/registry/pods/churn/p{i}");
+                let t = Instant::now();
+                let r = s.txn(&key, 0, TxnOp::Put(value.clone())).await.expect("create");
+                assert!(r.succeeded);
+                let d = s.txn(&key, r.revision, TxnOp::Delete).await.expect("delete");
+                assert!(d.succeeded);
+                let took = t.elapsed() / 2;
+                let mut m = worst.lock();
+                *m = (*m).max(took);
+            }
+        }));
+    }
+    // the apiserver's compaction loop, sped up: keep one interval of history
+    let compactor = {
+        let s = s.clone();
+        tokio::spawn(async move {
+            let mut previous = None;
+            loop {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                if let Some(rev) = previous {
+                    s.compact(rev).await.expect("compact");
+                }
+                previous = Some(s.current_revision().await.expect("rev"));
+            }
+        })
+    };
+    for t in tasks {
+        t.await.expect("writer");
+    }
+    compactor.abort();
+    let peak = s.stats();
+    assert_eq!(peak.keys, 200, "only the lasting objects remain");
+    // the next periodic compaction after the churn
+    let rev = s.current_revision().await.expect("rev");
+    s.compact(rev).await.expect("compact");
+    let t0 = Instant::now();
+    let mut size = dir_bytes(dir.path());
+    while size > baseline + (1 << 20) && t0.elapsed() < Duration::from_secs(20) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        size = dir_bytes(dir.path());
+    }
+    let worst = *worst.lock();
+    println!(
+        "churn: {OBJECTS} creates+deletes, baseline {baseline} B, after {size} B, {} log bytes written, longest write {worst:?}",
+        peak.log_bytes
+    );
+    assert!(peak.log_bytes > 100 * (1 << 20), "the churn wrote a lot of log: {peak:?}");
+    assert!(size <= baseline + (1 << 20), "disk returned near its baseline: {baseline} -> {size}");
+    // a sanity bound, not a benchmark (`ferrokube bench churn` measures it)
+    assert!(worst < Duration::from_secs(2), "no write stalled for long: {worst:?}");
+    // and the remaining state is intact after a restart
+    drop(s);
+    let s = open(dir.path()).await;
+    let r = s.range(RangeRequest::prefix("/registry/")).await.expect("range");
+    assert_eq!(r.count, 200);
+}
+
+/// A snapshot taken while writers go on is the state at one revision, and restores into a new
+/// store with the same keys, values and revisions. A damaged snapshot is refused whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshot_during_writes_restores_one_consistent_revision() {
+    use storage::embedded::snapshot;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = open(&dir.path().join("db")).await;
+    for i in 0..2500 {
+        put(&s, &format!("/registry/secrets/ns/s{i:05}"), 0, &format!("value {i}")).await;
+    }
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (s, stop) = (s.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let key = format!("/registry/secrets/ns/s{:05}", n % 2500);
+                let cur = get(&s, &key).await.map_or(0, |kv| kv.mod_revision);
+                s.txn(&key, cur, TxnOp::Put(Bytes::from(format!("rewrite {n}")))).await.expect("write");
+                n += 1;
+                if n % 7 == 0 {
+                    let gone = format!("/registry/secrets/ns/s{:05}", (n * 31) % 2500);
+                    if let Some(kv) = get(&s, &gone).await {
+                        s.txn(&gone, kv.mod_revision, TxnOp::Delete).await.expect("delete");
+                    }
+                }
+            }
+            n
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let backend: Arc<dyn Backend> = s.clone();
+    let mut bytes = Vec::new();
+    let mut chunks = snapshot::save(backend);
+    while let Some(c) = chunks.next().await {
+        bytes.extend_from_slice(&c.expect("chunk"));
+        tokio::task::yield_now().await;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let rewrites = writer.await.expect("writer");
+    assert!(rewrites > 10, "writes went on during the snapshot: {rewrites}");
+
+    // damaged: refused, nothing created
+    let mut bad = bytes.clone();
+    let mid = bad.len() / 2;
+    bad[mid] ^= 0x55;
+    let bad_dir = dir.path().join("bad");
+    assert!(matches!(snapshot::restore(&bad[..], &bad_dir), Err(Error::Corrupt(_))));
+    assert!(!bad_dir.exists());
+
+    let new_dir = dir.path().join("restored");
+    let restored = snapshot::restore(&bytes[..], &new_dir).expect("restore");
+    // the source at the snapshot's revision, read through MVCC
+    let want = s
+        .range(RangeRequest { revision: restored.revision, ..RangeRequest::prefix("/registry/") })
+        .await
+        .expect("range at the snapshot revision");
+    assert_eq!(restored.keys as usize, want.kvs.len());
+    let r = open(&new_dir).await;
+    assert_eq!(r.current_revision().await.expect("rev"), restored.revision);
+    let got = r.range(RangeRequest::prefix("/registry/")).await.expect("range");
+    assert_eq!(got.kvs, want.kvs, "same keys, values and revisions");
+    // the restored store goes on from there
+    let next = put(&r, "/registry/secrets/ns/new", 0, "after").await;
+    assert_eq!(next.revision, restored.revision + 1);
+    // restore refuses a directory in use
+    assert!(matches!(snapshot::restore(&bytes[..], &new_dir), Err(Error::Backend(_))));
+}

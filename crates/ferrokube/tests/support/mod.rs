@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// kubectl 1.32 itself (not the version dispatcher).
@@ -15,12 +16,38 @@ pub const KUBECTL: &str = "/usr/lib/google-cloud-sdk/bin/kubectl.1.32";
 /// A running `ferrokube server`.
 pub struct Server {
     pub dir: tempfile::TempDir,
+    /// The data directory (`dir/data` unless started in another).
+    pub data: PathBuf,
     pub child: Option<Child>,
     pub kubeconfig: PathBuf,
     pub url: String,
     pub port: u16,
     pub log: PathBuf,
     pub extra_args: Vec<String>,
+    /// The etcd this server stores into (`FERROKUBE_TEST_DATASTORE=etcd`), stopped after it.
+    pub etcd: Option<Arc<storage::etcd::testing::EtcdProcess>>,
+}
+
+/// Whether the suite runs against etcd (`FERROKUBE_TEST_DATASTORE=etcd`) instead of the embedded
+/// store.
+pub fn on_etcd() -> bool {
+    std::env::var("FERROKUBE_TEST_DATASTORE").is_ok_and(|v| v == "etcd")
+}
+
+/// The `--datastore-*` flags for an etcd.
+pub fn datastore_flags(etcd: &storage::etcd::testing::EtcdProcess) -> Vec<String> {
+    let mut v = vec!["--datastore-endpoint".to_string(), etcd.endpoints().join(",")];
+    if let Some(t) = etcd.tls() {
+        for (flag, path) in [
+            ("--datastore-cafile", &t.ca_file),
+            ("--datastore-certfile", &t.client_cert_file),
+            ("--datastore-keyfile", &t.client_key_file),
+        ] {
+            v.push(flag.to_string());
+            v.push(path.to_string_lossy().into_owned());
+        }
+    }
+    v
 }
 
 fn free_port() -> u16 {
@@ -33,24 +60,56 @@ impl Server {
         Self::start_with(&[])
     }
 
-    /// Starts a fresh server with extra flags.
+    /// Starts a fresh server with extra flags (on a fresh single-member TLS etcd of its own when
+    /// the suite runs against etcd).
     pub fn start_with(extra: &[&str]) -> Server {
+        let etcd = on_etcd().then(|| Arc::new(storage::etcd::testing::EtcdProcess::start_single(true).expect("start etcd")));
+        Self::build(None, etcd, extra, None)
+    }
+
+    /// Starts a server on an existing data directory (a restored snapshot, say).
+    pub fn start_in(data: &Path, extra: &[&str]) -> Server {
+        Self::build(Some(data.to_path_buf()), None, extra, None)
+    }
+
+    /// Starts a server on the etcd `etcd`, sharing `peer`'s credentials (cluster CA,
+    /// service-account key, encryption keys): another control-plane member of the same cluster.
+    pub fn start_on_etcd(etcd: Arc<storage::etcd::testing::EtcdProcess>, peer: Option<&Server>, extra: &[&str]) -> Server {
+        Self::build(None, Some(etcd), extra, peer.map(|p| p.data_dir()))
+    }
+
+    fn build(data: Option<PathBuf>, etcd: Option<Arc<storage::etcd::testing::EtcdProcess>>, extra: &[&str], share_from: Option<PathBuf>) -> Server {
         let dir = tempfile::Builder::new().prefix("ferrokube-test").tempdir().unwrap();
+        let data = data.unwrap_or_else(|| dir.path().join("data"));
+        if let Some(from) = share_from {
+            std::fs::create_dir_all(data.join("tls")).unwrap();
+            for e in std::fs::read_dir(from.join("tls")).unwrap() {
+                let e = e.unwrap();
+                std::fs::copy(e.path(), data.join("tls").join(e.file_name())).unwrap();
+            }
+            std::fs::copy(from.join("encryption-config.yaml"), data.join("encryption-config.yaml")).unwrap();
+        }
+        let mut extra_args: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        if let Some(e) = &etcd {
+            extra_args.extend(datastore_flags(e));
+        }
         let mut s = Server {
-            kubeconfig: dir.path().join("data/admin.kubeconfig"),
+            kubeconfig: data.join("admin.kubeconfig"),
             log: dir.path().join("server.log"),
+            data,
             dir,
             child: None,
             url: String::new(),
             port: 0,
-            extra_args: extra.iter().map(|s| s.to_string()).collect(),
+            extra_args,
+            etcd,
         };
         s.spawn();
         s
     }
 
     pub fn data_dir(&self) -> PathBuf {
-        self.dir.path().join("data")
+        self.data.clone()
     }
 
     fn spawn(&mut self) {

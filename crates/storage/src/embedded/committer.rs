@@ -84,7 +84,7 @@ impl Committer {
         loop {
             self.reap(false);
             let mut g = shared.state.lock();
-            while !g.shutdown && g.close_req.is_none() && (g.idle() || g.paused()) {
+            while !g.shutdown && g.close_req.is_none() && ((g.idle() && !g.roll_requested) || g.paused()) {
                 shared.wake.wait(&mut g);
             }
             let mut frames = std::mem::take(&mut g.frames);
@@ -95,8 +95,13 @@ impl Committer {
             let inject_failure = g.take_fail_write();
             let last_rev = g.mem.latest;
             let batch_bytes: u64 = frames.iter().map(|f| f.len() as u64).sum();
+            let log_bytes = self.seg.bytes + batch_bytes;
+            let live = g.mem.live_bytes;
+            let roll_requested = std::mem::take(&mut g.roll_requested);
             let log_full = self.snap.is_none()
-                && self.seg.bytes + batch_bytes >= shared.opts.snapshot_log_bytes
+                && log_bytes > live
+                && (log_bytes >= shared.opts.snapshot_log_bytes
+                    || (roll_requested && log_bytes >= shared.opts.snapshot_log_bytes / 8))
                 && self.retry_at.is_none_or(|t| Instant::now() >= t);
             let want_snapshot =
                 failed.is_none() && !shutdown && last_rev > self.snapshot_rev && (close_req.is_some() || log_full);

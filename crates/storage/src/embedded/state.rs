@@ -137,6 +137,8 @@ pub(crate) struct MemState {
     pub hist_start: i64,
     /// Sum of the weights of the retained events.
     pub hist_bytes: usize,
+    /// Bytes of keys and values in the current key space (what a snapshot holds).
+    pub live_bytes: u64,
 }
 
 /// A range bound: `[start, end)`, or exactly `start` when `end` is empty.
@@ -173,13 +175,16 @@ impl MemState {
             history: History::default(),
             hist_start: 2,
             hist_bytes: 0,
+            live_bytes: 0,
         }
     }
 
     /// A store loaded from a snapshot at `rev`: history before it is gone.
     pub fn from_snapshot(rev: i64, entries: Vec<(Arc<str>, Rec)>, event: Option<HistEvent>) -> Self {
         let mut tree = Tree::default();
+        let mut live_bytes = 0;
         for (k, r) in entries {
+            live_bytes += (k.len() + r.value.len()) as u64;
             tree.insert(k, r);
         }
         let mut s = MemState {
@@ -189,6 +194,7 @@ impl MemState {
             history: History::default(),
             hist_start: rev + 1,
             hist_bytes: 0,
+            live_bytes,
         };
         if let Some(ev) = event.filter(|e| e.rev == rev) {
             s.hist_start = rev;
@@ -215,9 +221,16 @@ impl MemState {
     pub fn put(&mut self, key: Arc<str>, value: Bytes) -> Rec {
         let rev = self.latest + 1;
         let prev = self.tree.get(&key).map(|(_, r)| r.clone());
+        self.live_bytes += value.len() as u64;
         let new = match &prev {
-            Some(p) => Rec { value, create: p.create, modr: rev, version: p.version + 1 },
-            None => Rec { value, create: rev, modr: rev, version: 1 },
+            Some(p) => {
+                self.live_bytes = self.live_bytes.saturating_sub(p.value.len() as u64);
+                Rec { value, create: p.create, modr: rev, version: p.version + 1 }
+            }
+            None => {
+                self.live_bytes += key.len() as u64;
+                Rec { value, create: rev, modr: rev, version: 1 }
+            }
         };
         self.tree.insert(key.clone(), new.clone());
         self.latest = rev;
@@ -230,6 +243,7 @@ impl MemState {
         let (k, _) = self.tree.get(key)?;
         let k = k.clone();
         let prev = self.tree.remove(key)?;
+        self.live_bytes = self.live_bytes.saturating_sub((key.len() + prev.value.len()) as u64);
         let rev = self.latest + 1;
         self.latest = rev;
         self.push_event(HistEvent { rev, key: k, new: None, prev: Some(prev.clone()) });
@@ -238,15 +252,26 @@ impl MemState {
 
     /// Drops history below `rev` (which must be <= the durable revision).
     pub fn compact(&mut self, rev: i64) {
-        if rev <= self.compact {
-            return;
-        }
-        self.compact = rev;
+        while !self.compact_step(rev, usize::MAX, &mut Vec::new()) {}
+    }
+
+    /// One bounded step of [`MemState::compact`]: raises the compact revision to `rev` (reads
+    /// and watches below it fail from now on) and moves at most `max_events` of the events below
+    /// it into `dropped`, for the caller to free outside the lock. Returns whether history below
+    /// `rev` is all gone.
+    pub fn compact_step(&mut self, rev: i64, max_events: usize, dropped: &mut Vec<HistEvent>) -> bool {
+        self.compact = self.compact.max(rev);
+        let mut n = 0;
         while self.hist_start < rev {
+            if n == max_events {
+                return false;
+            }
             match self.history.pop_front() {
                 Some(ev) => {
                     self.hist_bytes = self.hist_bytes.saturating_sub(ev.weight());
                     self.hist_start += 1;
+                    dropped.push(ev);
+                    n += 1;
                 }
                 None => {
                     self.hist_start = self.latest + 1;
@@ -254,6 +279,7 @@ impl MemState {
                 }
             }
         }
+        true
     }
 
     /// Compacts the oldest history (at most `budget` events) while it weighs more than
