@@ -34,6 +34,136 @@ pub struct ApiBenchArgs {
     /// to measure what a default costs.
     #[arg(long = "server-arg", allow_hyphen_values = true)]
     pub server_args: Vec<String>,
+    /// Store the cluster in a local etcd (one member, TLS with client certificates) started
+    /// for the run, instead of the embedded store.
+    #[arg(long)]
+    pub etcd: bool,
+}
+
+/// Flags of `ferrokube bench store`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct StoreBenchArgs {
+    /// Concurrent clients (repeatable).
+    #[arg(long, default_values_t = [1usize, 100, 1000])]
+    pub clients: Vec<usize>,
+    /// Writes per measurement.
+    #[arg(long, default_value_t = 20_000)]
+    pub writes: usize,
+    /// Objects in the churn phase (each created and deleted).
+    #[arg(long, default_value_t = 100_000)]
+    pub churn: usize,
+}
+
+/// `ferrokube bench store`: the embedded store against a local etcd (Debian's etcd-server, one
+/// member, fsync on, plain gRPC on loopback) in the same run, same writes, same machine.
+pub async fn store(args: StoreBenchArgs) -> anyhow::Result<()> {
+    println!("ferrokube bench store: writes={} clients={:?} (1 KiB values, create + CAS update per key)", args.writes, args.clients);
+    for &clients in &args.clients {
+        let writes = if clients == 1 { (args.writes / 10).max(1000) } else { args.writes };
+        let dir = tempfile::tempdir()?;
+        let embedded = storage::embedded::EmbeddedStore::open(&dir.path().join("db"), Default::default()).await?;
+        let e = storage::bench::store_bench(embedded.clone(), clients, writes).await?;
+        embedded.close().await?;
+        drop(dir);
+        let etcd = tokio::task::spawn_blocking(|| storage::etcd::testing::EtcdProcess::start_single(false)).await??;
+        let client = storage::etcd::EtcdStore::connect(etcd.options()).await?;
+        let x = storage::bench::store_bench(client, clients, writes).await?;
+        drop(etcd);
+        println!("{clients:>5} clients  embedded: {e}");
+        println!("{clients:>5} clients  etcd 3.4: {x}");
+        println!(
+            "{clients:>5} clients  ratio: {:.2}x the writes/s of etcd, p99 {:.2}x of etcd's",
+            e.writes_per_sec / x.writes_per_sec.max(0.001),
+            e.p99.as_secs_f64() / x.p99.as_secs_f64().max(1e-9)
+        );
+    }
+
+    // churn: create and delete, compaction as the apiserver runs it, the disk afterwards
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("db");
+    let s = storage::embedded::EmbeddedStore::open(&db, Default::default()).await?;
+    let size = |p: &Path| -> u64 {
+        std::fs::read_dir(p).map(|d| d.filter_map(|e| e.ok()).filter_map(|e| e.metadata().ok()).map(|m| m.len()).sum()).unwrap_or(0)
+    };
+    let baseline = size(&db);
+    let worst = Arc::new(std::sync::Mutex::new(Duration::ZERO));
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let value = bytes::Bytes::from(vec![b'x'; 2048]);
+    let compactor = {
+        let s = s.clone();
+        tokio::spawn(async move {
+            let mut previous = None;
+            loop {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                if let Some(rev) = previous {
+                    let _ = storage::Backend::compact(&*s, rev).await;
+                }
+                previous = storage::Backend::current_revision(&*s).await.ok();
+            }
+        })
+    };
+    let t0 = Instant::now();
+    let mut peak = 0u64;
+    let mut tasks = Vec::new();
+    for _ in 0..64 {
+        let (s, worst, next, value, total) = (s.clone(), worst.clone(), next.clone(), value.clone(), args.churn);
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if n >= total {
+                    return Ok::<_, storage::Error>(());
+                }
+                let key = format!("/registry/pods/churn/p{n}");
+                for op in [None, Some(())] {
+                    let t = Instant::now();
+                    match op {
+                        None => storage::Backend::txn(&*s, &key, 0, storage::TxnOp::Put(value.clone())).await?,
+                        Some(()) => {
+                            let cur = storage::Backend::range(&*s, storage::RangeRequest::key(&key)).await?;
+                            let rev = cur.kvs.first().map_or(0, |k| k.mod_revision);
+                            storage::Backend::txn(&*s, &key, rev, storage::TxnOp::Delete).await?
+                        }
+                    };
+                    let took = t.elapsed();
+                    let mut w = worst.lock().unwrap_or_else(|e| e.into_inner());
+                    *w = (*w).max(took);
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        while !t.is_finished() {
+            peak = peak.max(size(&db));
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        t.await??;
+    }
+    let took = t0.elapsed();
+    compactor.abort();
+    let rev = storage::Backend::current_revision(&*s).await?;
+    storage::Backend::compact(&*s, rev).await?;
+    let settle = Instant::now();
+    while size(&db) > baseline + (1 << 20) && settle.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let after = size(&db);
+    let worst = *worst.lock().unwrap_or_else(|e| e.into_inner());
+    println!(
+        "churn: {} objects created and deleted by 64 clients in {:.1} s ({:.0} writes/s), compaction every 1 s; longest single write {:.1} ms",
+        args.churn,
+        took.as_secs_f64(),
+        2.0 * args.churn as f64 / took.as_secs_f64(),
+        ms(worst)
+    );
+    println!(
+        "churn: disk {:.2} MB before, {:.1} MB at most during, {:.2} MB after the next compaction (no manual step; settled in {:.0} ms)",
+        baseline as f64 / 1e6,
+        peak as f64 / 1e6,
+        after as f64 / 1e6,
+        ms(settle.elapsed())
+    );
+    s.close().await?;
+    Ok(())
 }
 
 struct ServerProc {
@@ -147,7 +277,19 @@ fn ms(d: Duration) -> f64 {
 }
 
 /// Runs the API benchmark and prints the figures.
-pub async fn api(args: ApiBenchArgs) -> anyhow::Result<()> {
+pub async fn api(mut args: ApiBenchArgs) -> anyhow::Result<()> {
+    let _etcd = if args.etcd {
+        let etcd = tokio::task::spawn_blocking(|| storage::etcd::testing::EtcdProcess::start_single(true)).await??;
+        args.server_args.push(format!("--datastore-endpoint={}", etcd.endpoints().join(",")));
+        if let Some(t) = etcd.tls() {
+            args.server_args.push(format!("--datastore-cafile={}", t.ca_file.display()));
+            args.server_args.push(format!("--datastore-certfile={}", t.client_cert_file.display()));
+            args.server_args.push(format!("--datastore-keyfile={}", t.client_key_file.display()));
+        }
+        Some(etcd)
+    } else {
+        None
+    };
     println!(
         "ferrokube bench api: clients={} seconds={} pods={} watchers={} server args={:?}",
         args.clients, args.seconds, args.pods, args.watchers, args.server_args
@@ -296,7 +438,12 @@ pub async fn api(args: ApiBenchArgs) -> anyhow::Result<()> {
         200.0 / median.max(0.001)
     );
     let loaded = rss_kib(pid)?;
-    println!("RSS with {} pods stored: {:.1} MB", stored + items, loaded as f64 / 1024.0);
+    println!(
+        "RSS with {} pods stored: {:.1} MB, {:.1} MB per 10,000 pods above idle",
+        stored + items,
+        loaded as f64 / 1024.0,
+        (loaded.saturating_sub(idle)) as f64 / 1024.0 / ((stored + items).max(1) as f64 / 10_000.0)
+    );
 
     // watch fan-out
     let cms: Api<ConfigMap> = Api::namespaced(c.clone(), "bench");

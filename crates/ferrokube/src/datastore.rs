@@ -530,7 +530,7 @@ mod tests {
         assert_eq!(read_header(&mut r).expect("read"), files);
         assert_eq!(r, b"STORE");
         let mut bad = buf.clone();
-        bad[MAGIC.len() + 4 + 2 + 11] ^= 1; // inside "cert"
+        bad[MAGIC.len() + 4 + 2 + "tls/ca.crt".len() + 4 + 1] ^= 1; // inside "cert"
         assert!(read_header(&mut &bad[..]).unwrap_err().to_string().contains("damaged"));
         let evil = vec![("../etc/passwd".to_string(), b"x".to_vec())];
         let mut buf = Vec::new();

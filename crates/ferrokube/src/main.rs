@@ -43,6 +43,8 @@ enum Command {
 enum BenchCommand {
     /// The API: start-up, idle memory, creates, gets, lists, watch fan-out.
     Api(bench::ApiBenchArgs),
+    /// The store: writes/s and latency at 1, 100, 1,000 clients against a local etcd; churn.
+    Store(bench::StoreBenchArgs),
 }
 
 /// Flags of `ferrokube server`.
@@ -76,6 +78,16 @@ pub struct ServerArgs {
     /// Save a snapshot into DATA_DIR/snapshots this often (`30m`, `12h`, `1d`; `0`: never).
     #[arg(long, default_value = "12h")]
     pub snapshot_interval: String,
+    /// Leader election of the controllers on a shared datastore: how long a lease is valid
+    /// (`15s`).
+    #[arg(long, default_value = "15s")]
+    pub leader_elect_lease_duration: String,
+    /// How long the leader keeps trying to renew before it gives up leading (`10s`).
+    #[arg(long, default_value = "10s")]
+    pub leader_elect_renew_deadline: String,
+    /// How often candidates try to acquire, and the leader to renew (`2s`).
+    #[arg(long, default_value = "2s")]
+    pub leader_elect_retry_period: String,
     /// Keep this many scheduled snapshots.
     #[arg(long, default_value_t = 5)]
     pub snapshot_retention: usize,
@@ -124,6 +136,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Server(args) => rt.block_on(server::run(args)),
         Command::Bench(BenchCommand::Api(args)) => rt.block_on(bench::api(args)),
+        Command::Bench(BenchCommand::Store(args)) => rt.block_on(bench::store(args)),
         Command::Kubeconfig(args) => admin::kubeconfig(args),
         Command::SecretsEncrypt(cmd) => rt.block_on(admin::secrets_encrypt(cmd)),
         Command::Snapshot(cmd) => rt.block_on(datastore::snapshot(cmd)),

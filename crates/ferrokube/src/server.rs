@@ -182,12 +182,17 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         // Several servers share this datastore: the controllers run on the one holding the
         // kube-controller-manager Lease (upstream's leader election), the others stand by.
         let identity = crate::datastore::server_identity(dir, &host_name())?;
+        let timing = controllers::leaderelection::Timing {
+            lease_duration: crate::datastore::parse_interval(&args.leader_elect_lease_duration)?,
+            renew_deadline: crate::datastore::parse_interval(&args.leader_elect_renew_deadline)?,
+            retry_period: crate::datastore::parse_interval(&args.leader_elect_retry_period)?,
+        };
         let lock = controllers::leaderelection::LeaseLock {
             namespace: "kube-system".into(),
             name: "kube-controller-manager".into(),
             identity: identity.clone(),
         };
-        let elector = controllers::leaderelection::LeaderElector::new(informers, lock, controllers::leaderelection::Timing::default())
+        let elector = controllers::leaderelection::LeaderElector::new(informers, lock, timing)
             .map_err(|e| anyhow::anyhow!("leader election: {e}"))?
             .release_on_cancel(true);
         tracing::info!(identity = %identity, "controllers run on the holder of the kube-system/kube-controller-manager lease");

@@ -345,18 +345,24 @@ fn pod_security_by_default() {
 }
 
 /// Reads the raw value of a key from a stopped server's embedded store.
-fn raw_value(data_dir: &Path, key: &str) -> Vec<u8> {
+/// The value stored under `key`, read from the (stopped) server's embedded store or from its etcd.
+fn raw_value(s: &Server, key: &str) -> Vec<u8> {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
         use storage::Backend;
-        let store = storage::embedded::EmbeddedStore::open(&data_dir.join("db"), Default::default()).await.unwrap();
-        let resp = store
-            .range(storage::RangeRequest { start: key.to_string(), end: format!("{key}\0"), revision: 0, limit: 1, count_only: false })
-            .await
-            .unwrap();
-        let v = resp.kvs.first().map(|kv| kv.value.to_vec()).unwrap_or_default();
-        store.close().await.unwrap();
-        v
+        let req = storage::RangeRequest::key(key);
+        match &s.etcd {
+            Some(etcd) => {
+                let store = storage::etcd::EtcdStore::connect(etcd.options()).await.unwrap();
+                store.range(req).await.unwrap().kvs.first().map(|kv| kv.value.to_vec()).unwrap_or_default()
+            }
+            None => {
+                let store = storage::embedded::EmbeddedStore::open(&s.data_dir().join("db"), Default::default()).await.unwrap();
+                let v = store.range(req).await.unwrap().kvs.first().map(|kv| kv.value.to_vec()).unwrap_or_default();
+                store.close().await.unwrap();
+                v
+            }
+        }
     })
 }
 
@@ -374,17 +380,25 @@ fn secrets_are_encrypted_at_rest_and_keys_rotate() {
     let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(s.data_dir().join("encryption-config.yaml")).unwrap().permissions()) & 0o777;
     assert_eq!(mode, 0o600);
     s.stop();
-    let raw = raw_value(&s.data_dir(), "/registry/secrets/default/s1");
+    let raw = raw_value(&s, "/registry/secrets/default/s1");
     let prefix = format!("k8s:enc:secretbox:v1:{first_key}:");
     assert!(raw.starts_with(prefix.as_bytes()), "{:?}", String::from_utf8_lossy(&raw[..raw.len().min(60)]));
     assert!(!contains(&raw, b"hunter2"), "plaintext in the stored secret");
     assert!(!contains(&raw, b"aHVudGVyMi1wbGFpbnRleHQ"), "base64 plaintext in the stored secret");
     // only what the configuration names is encrypted
-    assert!(contains(&raw_value(&s.data_dir(), "/registry/configmaps/default/c1"), b"visible-plaintext"));
-    // no plaintext anywhere in the data directory's store files
-    for entry in std::fs::read_dir(s.data_dir().join("db")).unwrap() {
-        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
-        assert!(!contains(&bytes, b"hunter2"));
+    assert!(contains(&raw_value(&s, "/registry/configmaps/default/c1"), b"visible-plaintext"));
+    // no plaintext anywhere in the store's files (the data directory's, or etcd's)
+    fn files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            if e.file_type().unwrap().is_dir() { files(&e.path(), out) } else { out.push(e.path()) }
+        }
+    }
+    let mut stored = Vec::new();
+    files(&s.etcd.as_ref().map_or(s.data_dir().join("db"), |e| e.dir().to_path_buf()), &mut stored);
+    assert!(!stored.is_empty());
+    for f in stored {
+        let bytes = std::fs::read(&f).unwrap();
+        assert!(!contains(&bytes, b"hunter2"), "{}", f.display());
     }
     s.restart();
     let run = |args: &[&str]| {
@@ -404,7 +418,7 @@ fn secrets_are_encrypted_at_rest_and_keys_rotate() {
     let again = run(&["secrets-encrypt", "reencrypt"]);
     assert_eq!(again["rewritten"], 0, "{again}");
     s.stop();
-    let raw = raw_value(&s.data_dir(), "/registry/secrets/default/s1");
+    let raw = raw_value(&s, "/registry/secrets/default/s1");
     assert!(raw.starts_with(format!("k8s:enc:secretbox:v1:{new_key}:").as_bytes()));
     s.restart();
     assert_eq!(s.ok(&["get", "secret", "s1", "-o", "jsonpath={.data.password}"]), "aHVudGVyMi1wbGFpbnRleHQ=");
@@ -839,7 +853,7 @@ fn an_encryption_configuration_file_is_honoured() {
     s.ok(&["create", "configmap", "c", "--from-literal=a=config-value"]);
     s.stop();
     for (key, plain) in [("/registry/secrets/default/s", "secret-value"), ("/registry/configmaps/default/c", "config-value")] {
-        let raw = raw_value(&s.data_dir(), key);
+        let raw = raw_value(&s, key);
         assert!(raw.starts_with(b"k8s:enc:aesgcm:v1:key1:"), "{key}");
         assert!(!contains(&raw, plain.as_bytes()));
     }

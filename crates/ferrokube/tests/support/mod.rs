@@ -72,10 +72,14 @@ impl Server {
         Self::build(Some(data.to_path_buf()), None, extra, None)
     }
 
-    /// Starts a server on the etcd `etcd`, sharing `peer`'s credentials (cluster CA,
-    /// service-account key, encryption keys): another control-plane member of the same cluster.
-    pub fn start_on_etcd(etcd: Arc<storage::etcd::testing::EtcdProcess>, peer: Option<&Server>, extra: &[&str]) -> Server {
-        Self::build(None, Some(etcd), extra, peer.map(|p| p.data_dir()))
+    /// Starts a server on the etcd `etcd` (which the caller keeps running longer than the
+    /// server), sharing `peer`'s credentials (cluster CA, service-account key, encryption keys):
+    /// another control-plane member of the same cluster.
+    pub fn start_on_etcd(etcd: &storage::etcd::testing::EtcdProcess, peer: Option<&Server>, extra: &[&str]) -> Server {
+        let mut args: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        args.extend(datastore_flags(etcd));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        Self::build(None, None, &args, peer.map(|p| p.data_dir()))
     }
 
     fn build(data: Option<PathBuf>, etcd: Option<Arc<storage::etcd::testing::EtcdProcess>>, extra: &[&str], share_from: Option<PathBuf>) -> Server {
