@@ -432,11 +432,9 @@ pub async fn api(mut args: ApiBenchArgs) -> anyhow::Result<()> {
     }
     raw.sort();
     let median = ms(percentile(&raw, 0.5));
-    println!(
-        "LIST of {items} pods, raw response ({:.1} MB, the server's work): median {median:.0} ms, goal < 200 ms: {:.1}x under",
-        bytes as f64 / 1e6,
-        200.0 / median.max(0.001)
-    );
+    // the goal (< 200 ms) is issue 2's, for 10,000 pods
+    let goal = if items == 10_000 { format!(", goal < 200 ms: {:.1}x under", 200.0 / median.max(0.001)) } else { String::new() };
+    println!("LIST of {items} pods, raw response ({:.1} MB, the server's work): median {median:.0} ms{goal}", bytes as f64 / 1e6);
     let loaded = rss_kib(pid)?;
     println!(
         "RSS with {} pods stored: {:.1} MB, {:.1} MB per 10,000 pods above idle",
