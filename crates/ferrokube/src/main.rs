@@ -22,7 +22,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run the control plane (and, unless --disable-agent, a node agent for this machine).
-    Server(ServerArgs),
+    Server(Box<ServerArgs>),
     /// Measure a ferrokube server (see BENCHMARKS.md).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -134,7 +134,7 @@ fn main() -> anyhow::Result<()> {
         .init();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     match cli.command {
-        Command::Server(args) => rt.block_on(server::run(args)),
+        Command::Server(args) => rt.block_on(server::run(*args)),
         Command::Bench(BenchCommand::Api(args)) => rt.block_on(bench::api(args)),
         Command::Bench(BenchCommand::Store(args)) => rt.block_on(bench::store(args)),
         Command::Kubeconfig(args) => admin::kubeconfig(args),
