@@ -27,17 +27,90 @@ pub struct WriteReq {
     reply: oneshot::Sender<storage::Result<TxnResponse>>,
 }
 
-/// What the harness needs beyond `Backend`.
-pub trait Engine: Backend {
-    /// Lock/busy errors seen (SQLite's "database is locked").
-    fn errors(&self) -> u64;
+/// A blocking engine behind one dedicated writer thread: the thread owns the connection or
+/// database and executes the requests in arrival order, one transaction each (both engines admit
+/// one writer at a time). Only `txn` is implemented; it is all the benchmark calls.
+pub struct WriterThread {
+    tx: std::sync::mpsc::Sender<WriteReq>,
+    stats: Arc<WriterStats>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl WriterThread {
+    /// Starts thread `name` owning `state`; `write` executes one request on it. Dropping the
+    /// handle ends the thread and drops `state` (closing the engine).
+    pub fn spawn<S: Send + 'static>(
+        name: &str,
+        mut state: S,
+        write: impl Fn(&mut S, &WriteReq, &WriterStats) -> storage::Result<TxnResponse> + Send + 'static,
+    ) -> storage::Result<WriterThread> {
+        let (tx, rx) = std::sync::mpsc::channel::<WriteReq>();
+        let stats = Arc::new(WriterStats::default());
+        let st = stats.clone();
+        let thread = std::thread::Builder::new()
+            .name(name.into())
+            .spawn(move || {
+                while let Ok(req) = rx.recv() {
+                    let t = Instant::now();
+                    let r = write(&mut state, &req, &st);
+                    st.txns.fetch_add(1, Ordering::Relaxed);
+                    st.busy_ns.fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                    let _ = req.reply.send(r);
+                }
+                drop(state);
+            })
+            .map_err(Error::Io)?;
+        Ok(WriterThread { tx, stats, thread: Some(thread) })
+    }
+
     /// The writer thread's counters.
-    fn stats(&self) -> &WriterStats;
+    pub fn stats(&self) -> &WriterStats {
+        &self.stats
+    }
+}
+
+impl Drop for WriterThread {
+    fn drop(&mut self) {
+        // Closing the channel ends the writer thread; wait for it (it closes the engine).
+        let (tx, _) = std::sync::mpsc::channel();
+        drop(std::mem::replace(&mut self.tx, tx));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Backend for WriterThread {
+    async fn txn(&self, key: &str, expected_mod_revision: Revision, op: TxnOp) -> storage::Result<TxnResponse> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(WriteReq { key: key.to_string(), expected: expected_mod_revision, op, reply })
+            .map_err(|_| Error::Closed)?;
+        rx.await.map_err(|_| Error::Closed)?
+    }
+    async fn range(&self, _req: storage::RangeRequest) -> storage::Result<storage::RangeResponse> {
+        Err(unsupported("range"))
+    }
+    async fn watch(&self, _prefix: &str, _start_revision: Revision) -> storage::Result<storage::WatchStream> {
+        Err(unsupported("watch"))
+    }
+    async fn current_revision(&self) -> storage::Result<Revision> {
+        Err(unsupported("current_revision"))
+    }
+    async fn compact(&self, _revision: Revision) -> storage::Result<()> {
+        Err(unsupported("compact"))
+    }
+    async fn compact_revision(&self) -> storage::Result<Revision> {
+        Err(unsupported("compact_revision"))
+    }
 }
 
 /// Counters of a blocking engine's writer thread.
 #[derive(Default)]
 pub struct WriterStats {
+    /// Lock/busy errors seen (SQLite's "database is locked").
+    pub lock_errors: AtomicU64,
     /// Transactions executed.
     pub txns: AtomicU64,
     /// Nanoseconds spent executing them (begin to commit returned).
@@ -123,17 +196,17 @@ async fn run_one(kind: Kind, dir: PathBuf, clients: usize, writes: usize) -> Row
             (r, open, disk_bytes(&dir), 0)
         }
         Kind::Sqlite => {
-            let store = Arc::new(sqlite::SqliteStore::open(&dir).expect("open sqlite"));
+            let store = Arc::new(sqlite::open(&dir).expect("open sqlite"));
             let r = store_bench(store.clone(), clients, writes).await;
-            let (open, errors) = (disk_bytes(&dir), store.errors());
+            let (open, errors) = (disk_bytes(&dir), store.stats().lock_errors.load(Ordering::Relaxed));
             note = store.stats().note();
             drop(store); // joins the writer thread, closes the connection (checkpoints the WAL)
             (r, open, disk_bytes(&dir), errors)
         }
         Kind::Redb => {
-            let store = Arc::new(redb_engine::RedbStore::open(&dir).expect("open redb"));
+            let store = Arc::new(redb_engine::open(&dir).expect("open redb"));
             let r = store_bench(store.clone(), clients, writes).await;
-            let (open, errors) = (disk_bytes(&dir), store.errors());
+            let (open, errors) = (disk_bytes(&dir), store.stats().lock_errors.load(Ordering::Relaxed));
             note = store.stats().note();
             drop(store);
             (r, open, disk_bytes(&dir), errors)

@@ -11,58 +11,29 @@
 //! owned by one dedicated thread that takes requests in FIFO order from a channel.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::mpsc;
 use std::time::Instant;
 
-use async_trait::async_trait;
 use bytes::Bytes;
 use redb::{Database, Durability, ReadableTable, TableDefinition};
 use storage::{
-    Backend, Error, KeyValue, RangeRequest, RangeResponse, Result, Revision, TxnOp, TxnResponse, WatchStream,
+    Error, KeyValue, Result, Revision, TxnOp, TxnResponse,
 };
-use tokio::sync::oneshot;
 
-use crate::{Engine, WriteReq, WriterStats, unsupported};
+use crate::{WriterStats, WriterThread};
 
 const KV: TableDefinition<&str, (i64, i64, &[u8])> = TableDefinition::new("kv");
 const HISTORY: TableDefinition<i64, (&str, bool, i64, i64, &[u8])> = TableDefinition::new("history");
 
-/// The redb engine.
-pub struct RedbStore {
-    tx: mpsc::Sender<WriteReq>,
-    stats: Arc<WriterStats>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl RedbStore {
-    /// Creates `dir/state.redb` and starts the writer thread.
-    pub fn open(dir: &Path) -> Result<RedbStore> {
-        let db = Database::create(dir.join("state.redb")).map_err(be)?;
-        // Create both tables up front.
-        let w = db.begin_write().map_err(be)?;
-        w.open_table(KV).map_err(be)?;
-        w.open_table(HISTORY).map_err(be)?;
-        w.commit().map_err(be)?;
-        let (tx, rx) = mpsc::channel::<WriteReq>();
-        let stats = Arc::new(WriterStats::default());
-        let st = stats.clone();
-        let thread = std::thread::Builder::new()
-            .name("redb-writer".into())
-            .spawn(move || {
-                while let Ok(req) = rx.recv() {
-                    let t = Instant::now();
-                    let r = write(&db, &req.key, req.expected, &req.op, &st);
-                    st.txns.fetch_add(1, Ordering::Relaxed);
-                    st.busy_ns.fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
-                    let _ = req.reply.send(r);
-                }
-                drop(db);
-            })
-            .map_err(Error::Io)?;
-        Ok(RedbStore { tx, stats, thread: Some(thread) })
-    }
+/// Creates `dir/state.redb` and starts its writer thread.
+pub fn open(dir: &Path) -> Result<WriterThread> {
+    let db = Database::create(dir.join("state.redb")).map_err(be)?;
+    // Create both tables up front.
+    let w = db.begin_write().map_err(be)?;
+    w.open_table(KV).map_err(be)?;
+    w.open_table(HISTORY).map_err(be)?;
+    w.commit().map_err(be)?;
+    WriterThread::spawn("redb-writer", db, |db, req, st| write(db, &req.key, req.expected, &req.op, st))
 }
 
 fn be(e: impl std::fmt::Display) -> Error {
@@ -131,50 +102,5 @@ fn write(db: &Database, key: &str, expected: Revision, op: &TxnOp, stats: &Write
             w.abort().map_err(be)?;
             Ok(resp)
         }
-    }
-}
-
-impl Engine for RedbStore {
-    fn errors(&self) -> u64 {
-        0
-    }
-    fn stats(&self) -> &WriterStats {
-        &self.stats
-    }
-}
-
-impl Drop for RedbStore {
-    fn drop(&mut self) {
-        let (tx, _) = mpsc::channel();
-        drop(std::mem::replace(&mut self.tx, tx));
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-#[async_trait]
-impl Backend for RedbStore {
-    async fn txn(&self, key: &str, expected_mod_revision: Revision, op: TxnOp) -> Result<TxnResponse> {
-        let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(WriteReq { key: key.to_string(), expected: expected_mod_revision, op, reply })
-            .map_err(|_| Error::Closed)?;
-        rx.await.map_err(|_| Error::Closed)?
-    }
-    async fn range(&self, _req: RangeRequest) -> Result<RangeResponse> {
-        Err(unsupported("range"))
-    }
-    async fn watch(&self, _prefix: &str, _start_revision: Revision) -> Result<WatchStream> {
-        Err(unsupported("watch"))
-    }
-    async fn current_revision(&self) -> Result<Revision> {
-        Err(unsupported("current_revision"))
-    }
-    async fn compact(&self, _revision: Revision) -> Result<()> {
-        Err(unsupported("compact"))
-    }
-    async fn compact_revision(&self) -> Result<Revision> {
-        Err(unsupported("compact_revision"))
     }
 }

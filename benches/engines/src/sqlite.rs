@@ -17,20 +17,16 @@
 //! with a single connection none are expected.
 
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc;
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use async_trait::async_trait;
 use bytes::Bytes;
 use rusqlite::{Connection, OptionalExtension, params};
 use storage::{
-    Backend, Error, KeyValue, RangeRequest, RangeResponse, Result, Revision, TxnOp, TxnResponse, WatchStream,
+    Error, KeyValue, Result, Revision, TxnOp, TxnResponse,
 };
-use tokio::sync::oneshot;
 
-use crate::{Engine, WriteReq, WriterStats, unsupported};
+use crate::{WriterStats, WriterThread};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS kine (
@@ -45,55 +41,29 @@ CREATE TABLE IF NOT EXISTS kine (
 CREATE INDEX IF NOT EXISTS kine_name_id_index ON kine (name, id);
 ";
 
-/// The SQLite engine.
-pub struct SqliteStore {
-    tx: mpsc::Sender<WriteReq>,
-    busy_errors: Arc<AtomicU64>,
-    stats: Arc<WriterStats>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl SqliteStore {
-    /// Opens (creates) `dir/state.db` and starts the writer thread.
-    pub fn open(dir: &Path) -> Result<SqliteStore> {
-        let conn = Connection::open(dir.join("state.db")).map_err(be)?;
-        let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0)).map_err(be)?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            return Err(Error::Backend(format!("sqlite: journal_mode is {mode}, not wal")));
-        }
-        conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;").map_err(be)?;
-        let sync: i64 = conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).map_err(be)?;
-        if sync != 2 {
-            return Err(Error::Backend(format!("sqlite: synchronous is {sync}, not FULL (2)")));
-        }
-        conn.execute_batch(SCHEMA).map_err(be)?;
-        let (tx, rx) = mpsc::channel::<WriteReq>();
-        let busy_errors = Arc::new(AtomicU64::new(0));
-        let busy = busy_errors.clone();
-        let stats = Arc::new(WriterStats::default());
-        let st = stats.clone();
-        let thread = std::thread::Builder::new()
-            .name("sqlite-writer".into())
-            .spawn(move || {
-                let mut conn = conn;
-                while let Ok(req) = rx.recv() {
-                    let t = Instant::now();
-                    let r = write(&mut conn, &req.key, req.expected, &req.op, &st);
-                    st.txns.fetch_add(1, Ordering::Relaxed);
-                    st.busy_ns.fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
-                    if let Err(e) = &r
-                        && is_busy(e)
-                    {
-                        busy.fetch_add(1, Ordering::Relaxed);
-                    }
-                    let _ = req.reply.send(r.map_err(be));
-                }
-                // Dropping the connection checkpoints the WAL and removes it (last connection).
-                drop(conn);
-            })
-            .map_err(Error::Io)?;
-        Ok(SqliteStore { tx, busy_errors, stats, thread: Some(thread) })
+/// Opens (creates) `dir/state.db` and starts its writer thread.
+pub fn open(dir: &Path) -> Result<WriterThread> {
+    let conn = Connection::open(dir.join("state.db")).map_err(be)?;
+    let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0)).map_err(be)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(Error::Backend(format!("sqlite: journal_mode is {mode}, not wal")));
     }
+    conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;").map_err(be)?;
+    let sync: i64 = conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).map_err(be)?;
+    if sync != 2 {
+        return Err(Error::Backend(format!("sqlite: synchronous is {sync}, not FULL (2)")));
+    }
+    conn.execute_batch(SCHEMA).map_err(be)?;
+    // Dropping the connection (when the thread ends) checkpoints the WAL and removes it.
+    WriterThread::spawn("sqlite-writer", conn, |conn, req, st| {
+        let r = write(conn, &req.key, req.expected, &req.op, st);
+        if let Err(e) = &r
+            && is_busy(e)
+        {
+            st.lock_errors.fetch_add(1, Ordering::Relaxed);
+        }
+        r.map_err(be)
+    })
 }
 
 fn be(e: rusqlite::Error) -> Error {
@@ -169,50 +139,4 @@ fn write(
         version: 0,
     };
     Ok(TxnResponse { succeeded: true, revision: rev, kv: Some(kv) })
-}
-
-impl Engine for SqliteStore {
-    fn errors(&self) -> u64 {
-        self.busy_errors.load(Ordering::Relaxed)
-    }
-    fn stats(&self) -> &WriterStats {
-        &self.stats
-    }
-}
-
-impl Drop for SqliteStore {
-    fn drop(&mut self) {
-        // Closing the channel ends the writer thread; wait for it (it closes the database).
-        let (tx, _) = mpsc::channel();
-        drop(std::mem::replace(&mut self.tx, tx));
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-#[async_trait]
-impl Backend for SqliteStore {
-    async fn txn(&self, key: &str, expected_mod_revision: Revision, op: TxnOp) -> Result<TxnResponse> {
-        let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(WriteReq { key: key.to_string(), expected: expected_mod_revision, op, reply })
-            .map_err(|_| Error::Closed)?;
-        rx.await.map_err(|_| Error::Closed)?
-    }
-    async fn range(&self, _req: RangeRequest) -> Result<RangeResponse> {
-        Err(unsupported("range"))
-    }
-    async fn watch(&self, _prefix: &str, _start_revision: Revision) -> Result<WatchStream> {
-        Err(unsupported("watch"))
-    }
-    async fn current_revision(&self) -> Result<Revision> {
-        Err(unsupported("current_revision"))
-    }
-    async fn compact(&self, _revision: Revision) -> Result<()> {
-        Err(unsupported("compact"))
-    }
-    async fn compact_revision(&self) -> Result<Revision> {
-        Err(unsupported("compact_revision"))
-    }
 }
