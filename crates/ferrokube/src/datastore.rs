@@ -29,6 +29,14 @@ pub struct DatastoreArgs {
     /// instead of the embedded store.
     #[arg(long)]
     pub datastore_endpoint: Vec<String>,
+    /// The TLS files for etcd.
+    #[command(flatten)]
+    pub tls: EtcdTlsArgs,
+}
+
+/// The TLS files for etcd (shared by `server` and `datastore migrate`).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct EtcdTlsArgs {
     /// CA certificate (PEM) that signed etcd's serving certificates.
     #[arg(long)]
     pub datastore_cafile: Option<PathBuf>,
@@ -38,6 +46,16 @@ pub struct DatastoreArgs {
     /// Key (PEM) of the client certificate.
     #[arg(long)]
     pub datastore_keyfile: Option<PathBuf>,
+}
+
+impl EtcdTlsArgs {
+    /// The flags again, as a command line would give them.
+    fn to_flags(&self) -> String {
+        [("--datastore-cafile", &self.datastore_cafile), ("--datastore-certfile", &self.datastore_certfile), ("--datastore-keyfile", &self.datastore_keyfile)]
+            .iter()
+            .filter_map(|(flag, p)| p.as_ref().map(|p| format!(" {flag} {}", p.display())))
+            .collect()
+    }
 }
 
 impl DatastoreArgs {
@@ -60,9 +78,9 @@ impl DatastoreArgs {
         }
         let opts = storage::etcd::EtcdOptions {
             endpoints: endpoints.clone(),
-            ca_file: self.datastore_cafile.clone(),
-            cert_file: self.datastore_certfile.clone(),
-            key_file: self.datastore_keyfile.clone(),
+            ca_file: self.tls.datastore_cafile.clone(),
+            cert_file: self.tls.datastore_certfile.clone(),
+            key_file: self.tls.datastore_keyfile.clone(),
             ..Default::default()
         };
         storage::etcd::EtcdStore::connect(opts).await.with_context(|| format!("connecting to etcd at {}", endpoints.join(",")))
@@ -426,15 +444,9 @@ pub struct MigrateArgs {
     /// The etcd endpoints to move to (comma-separated).
     #[arg(long = "to")]
     pub to: String,
-    /// CA certificate of etcd.
-    #[arg(long)]
-    pub datastore_cafile: Option<PathBuf>,
-    /// Client certificate for etcd.
-    #[arg(long)]
-    pub datastore_certfile: Option<PathBuf>,
-    /// Key of the client certificate.
-    #[arg(long)]
-    pub datastore_keyfile: Option<PathBuf>,
+    /// The TLS files for etcd.
+    #[command(flatten)]
+    pub tls: EtcdTlsArgs,
 }
 
 /// Copies every key of `from` (at one revision) into `to`, which must hold none of them.
@@ -445,19 +457,11 @@ pub async fn copy_all(from: Arc<dyn storage::Backend>, to: Arc<dyn storage::Back
         bail!("the target already holds {} keys under /registry/: migrate needs an empty datastore", existing.count);
     }
     let rev = from.current_revision().await?;
-    let mut start = "\0".to_string();
+    let mut start = String::new();
     let mut copied = 0u64;
     loop {
-        let page = from
-            .range(storage::RangeRequest {
-                start: start.clone(),
-                end: storage::prefix_end(""),
-                revision: rev,
-                limit: 500,
-                count_only: false,
-            })
-            .await?;
-        let writes = futures::stream::iter(page.kvs.iter().cloned())
+        let (kvs, next) = storage::page_at(&*from, rev, &start, 500).await?;
+        let writes = futures::stream::iter(kvs)
             .map(|kv| {
                 let to = to.clone();
                 async move {
@@ -474,9 +478,9 @@ pub async fn copy_all(from: Arc<dyn storage::Backend>, to: Arc<dyn storage::Back
             r?;
             copied += 1;
         }
-        match (page.more, page.kvs.last()) {
-            (true, Some(last)) => start = format!("{}\0", last.key),
-            _ => break,
+        match next {
+            Some(n) => start = n,
+            None => break,
         }
     }
     Ok(copied)
@@ -489,12 +493,7 @@ pub async fn migrate(a: MigrateArgs) -> anyhow::Result<()> {
     if !db.exists() {
         bail!("{} has no embedded store to migrate", db.display());
     }
-    let target = DatastoreArgs {
-        datastore_endpoint: vec![a.to.clone()],
-        datastore_cafile: a.datastore_cafile.clone(),
-        datastore_certfile: a.datastore_certfile.clone(),
-        datastore_keyfile: a.datastore_keyfile.clone(),
-    };
+    let target = DatastoreArgs { datastore_endpoint: vec![a.to.clone()], tls: a.tls.clone() };
     let etcd = target.connect_etcd().await?;
     let src = storage::embedded::EmbeddedStore::open(&db, Default::default()).await?;
     let copied = copy_all(src.clone(), etcd).await;
@@ -504,14 +503,12 @@ pub async fn migrate(a: MigrateArgs) -> anyhow::Result<()> {
     let kept = a.data_dir.join("db.migrated");
     fs::rename(&db, &kept)?;
     println!(
-        "migrated {copied} keys to {}; the embedded store is kept at {}.\nStart the server with: ferrokube server --data-dir {} --datastore-endpoint {}{}{}{}",
+        "migrated {copied} keys to {}; the embedded store is kept at {}.\nStart the server with: ferrokube server --data-dir {} --datastore-endpoint {}{}",
         a.to,
         kept.display(),
         a.data_dir.display(),
         a.to,
-        a.datastore_cafile.as_ref().map(|p| format!(" --datastore-cafile {}", p.display())).unwrap_or_default(),
-        a.datastore_certfile.as_ref().map(|p| format!(" --datastore-certfile {}", p.display())).unwrap_or_default(),
-        a.datastore_keyfile.as_ref().map(|p| format!(" --datastore-keyfile {}", p.display())).unwrap_or_default(),
+        a.tls.to_flags(),
     );
     Ok(())
 }

@@ -13,6 +13,16 @@ use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, ListParams, PostParams, WatchEvent, WatchParams};
 use support::Server;
 
+/// Runs `ferrokube snapshot save|restore --data-dir DIR FILE`.
+fn snapshot_cmd(action: &str, data_dir: &std::path::Path, file: &std::path::Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_ferrokube"))
+        .args(["snapshot", action, "--data-dir"])
+        .arg(data_dir)
+        .arg(file)
+        .output()
+        .expect("run ferrokube snapshot")
+}
+
 fn cm(name: &str, writer: usize, seq: u64) -> ConfigMap {
     serde_json::from_value(serde_json::json!({
         "metadata": {"name": name, "namespace": "default"},
@@ -268,12 +278,7 @@ async fn snapshot_save_during_writes_and_restore() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let file = s.path().join("backup.db");
     let out = tokio::task::block_in_place(|| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_ferrokube"))
-            .args(["snapshot", "save", "--data-dir"])
-            .arg(s.data_dir())
-            .arg(&file)
-            .output()
-            .expect("run snapshot save")
+        snapshot_cmd("save", &s.data_dir(), &file)
     });
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let written = writes.await.expect("writer");
@@ -285,20 +290,10 @@ async fn snapshot_save_during_writes_and_restore() {
 
     // the snapshot is one revision: the objects it holds are a prefix of the writes
     let new_dir = s.path().join("restored");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ferrokube"))
-        .args(["snapshot", "restore", "--data-dir"])
-        .arg(&new_dir)
-        .arg(&file)
-        .output()
-        .expect("run restore");
+    let out = snapshot_cmd("restore", &new_dir, &file);
     assert!(out.status.success(), "restore: {}", String::from_utf8_lossy(&out.stderr));
     // restore refuses a used directory
-    let again = std::process::Command::new(env!("CARGO_BIN_EXE_ferrokube"))
-        .args(["snapshot", "restore", "--data-dir"])
-        .arg(&new_dir)
-        .arg(&file)
-        .output()
-        .expect("run restore");
+    let again = snapshot_cmd("restore", &new_dir, &file);
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("not empty"));
 
@@ -338,24 +333,14 @@ async fn snapshot_save_during_writes_and_restore() {
     // one has nothing to read without its server
     tokio::task::block_in_place(|| s.stop());
     let offline = s.path().join("offline.db");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ferrokube"))
-        .args(["snapshot", "save", "--data-dir"])
-        .arg(s.data_dir())
-        .arg(&offline)
-        .output()
-        .expect("run snapshot save");
+    let out = snapshot_cmd("save", &s.data_dir(), &offline);
     if s.etcd.is_some() {
         assert!(!out.status.success());
         assert!(String::from_utf8_lossy(&out.stderr).contains("no embedded store"), "{}", String::from_utf8_lossy(&out.stderr));
     } else {
         assert!(out.status.success(), "offline snapshot save: {}", String::from_utf8_lossy(&out.stderr));
         let dir2 = s.path().join("restored-offline");
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ferrokube"))
-            .args(["snapshot", "restore", "--data-dir"])
-            .arg(&dir2)
-            .arg(&offline)
-            .output()
-            .expect("run restore");
+        let out = snapshot_cmd("restore", &dir2, &offline);
         assert!(out.status.success(), "restore: {}", String::from_utf8_lossy(&out.stderr));
         let r2 = Server::start_in(&dir2, &["--snapshot-interval", "0"]);
         let all = r2.ok(&["get", "configmaps", "-o", "name"]);

@@ -207,6 +207,26 @@ pub trait Backend: Send + Sync + 'static {
     async fn compact_revision(&self) -> Result<Revision>;
 }
 
+/// One page of the whole key space as of `revision`: up to `limit` keys from `start` on (`""`:
+/// from the first key), and where the next page starts (`None` after the last page). Paging at
+/// one fixed revision reads a consistent state however long it takes, as long as that revision
+/// is not compacted meanwhile (then `Compacted`).
+pub async fn page_at(
+    backend: &dyn Backend,
+    revision: Revision,
+    start: &str,
+    limit: i64,
+) -> Result<(Vec<KeyValue>, Option<String>)> {
+    // keys are never empty: "\0" is below every one of them
+    let start = if start.is_empty() { "\0".to_string() } else { start.to_string() };
+    let page = backend.range(RangeRequest { start, end: prefix_end(""), revision, limit, count_only: false }).await?;
+    let next = match (page.more, page.kvs.last()) {
+        (true, Some(last)) => Some(format!("{}\0", last.key)),
+        _ => None,
+    };
+    Ok((page.kvs, next))
+}
+
 /// The exclusive end key of the range of all keys that start with `prefix` (etcd's prefix end:
 /// the prefix with its last character incremented; for ASCII, its last byte).
 pub fn prefix_end(prefix: &str) -> String {

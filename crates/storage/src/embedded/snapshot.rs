@@ -18,13 +18,10 @@ use futures::stream::{self, BoxStream, StreamExt};
 use super::codec::{self, SnapWriter};
 use super::disk;
 use super::tree::Rec;
-use crate::{Backend, Error, RangeRequest, Result, Revision};
+use crate::{Backend, Error, Result, Revision};
 
 /// Keys read per page.
 const PAGE: i64 = 1000;
-
-/// Below every key (keys are non-empty).
-const FIRST_KEY: &str = "\0";
 
 struct Saving {
     backend: Arc<dyn Backend>,
@@ -41,7 +38,7 @@ pub fn save(backend: Arc<dyn Backend>) -> BoxStream<'static, Result<Bytes>> {
     let start = async move {
         let rev = backend.current_revision().await?;
         let out = SnapWriter::new(Vec::new(), rev, None)?;
-        Ok::<_, Error>(Saving { backend, rev, next: Some(FIRST_KEY.to_string()), out: Some(out) })
+        Ok::<_, Error>(Saving { backend, rev, next: Some(String::new()), out: Some(out) })
     };
     stream::once(start)
         .map(|first| {
@@ -54,17 +51,8 @@ pub fn save(backend: Arc<dyn Backend>) -> BoxStream<'static, Result<Bytes>> {
                     let tail = out.finish()?;
                     return Ok(Some((Bytes::from(tail), Ok(None))));
                 };
-                let page = s
-                    .backend
-                    .range(RangeRequest {
-                        start: from,
-                        end: crate::prefix_end(""),
-                        revision: s.rev,
-                        limit: PAGE,
-                        count_only: false,
-                    })
-                    .await?;
-                for kv in &page.kvs {
+                let (kvs, next) = crate::page_at(&*s.backend, s.rev, &from, PAGE).await?;
+                for kv in &kvs {
                     let rec = Rec {
                         value: kv.value.clone(),
                         create: kv.create_revision,
@@ -73,10 +61,7 @@ pub fn save(backend: Arc<dyn Backend>) -> BoxStream<'static, Result<Bytes>> {
                     };
                     out.entry(&kv.key, &rec)?;
                 }
-                s.next = match (page.more, page.kvs.last()) {
-                    (true, Some(last)) => Some(format!("{}\0", last.key)),
-                    _ => None,
-                };
+                s.next = next;
                 let chunk = Bytes::from(std::mem::take(out.inner_mut()));
                 s.out = Some(out);
                 Ok(Some((chunk, Ok(Some(s)))))
