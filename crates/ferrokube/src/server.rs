@@ -31,38 +31,76 @@ async fn component_client(pki: &pki::ClusterPki, server: &str, file: &str, user:
     Ok(kube::Client::try_from(cfg)?)
 }
 
-/// kube-controller-manager: each controller an API client with its own service account identity
-/// (upstream's --use-service-account-credentials), bound by the default RBAC policy.
+/// The controllers' identities: each runs as `system:serviceaccount:kube-system:<name>`
+/// (upstream's --use-service-account-credentials), bound by the default RBAC policy's
+/// `system:controller:<name>` role. Adding a controller is a name here and a line in
+/// [`ControllerManager::run`].
+const CONTROLLER_IDENTITIES: &[&str] = &[
+    "namespace-controller",
+    "service-account-controller",
+    "resourcequota-controller",
+    "token-cleaner",
+    "certificate-controller",
+    "root-ca-cert-publisher",
+];
+
+/// kube-controller-manager: each controller an API client with its own identity.
 #[derive(Clone)]
 struct ControllerManager {
+    /// `system:kube-controller-manager`: shared informers and the token controller.
     informers: kube::Client,
-    namespace: kube::Client,
-    service_account: kube::Client,
-    resource_quota: kube::Client,
-    token_cleaner: kube::Client,
-    certificates: kube::Client,
-    root_ca_publisher: kube::Client,
+    clients: Arc<std::collections::BTreeMap<&'static str, kube::Client>>,
     ca: Arc<pki::CertKey>,
     sa_key: Arc<pki::jwt::SigningKey>,
     ca_pem: String,
 }
 
 impl ControllerManager {
+    async fn new(pki: &pki::ClusterPki, url: &str, informers: kube::Client, sa_key: Arc<pki::jwt::SigningKey>) -> anyhow::Result<Self> {
+        let groups = ["system:serviceaccounts".to_string(), "system:serviceaccounts:kube-system".to_string()];
+        let mut clients = std::collections::BTreeMap::new();
+        for &name in CONTROLLER_IDENTITIES {
+            let client = component_client(pki, url, name, &format!("system:serviceaccount:kube-system:{name}"), &groups).await?;
+            clients.insert(name, client);
+        }
+        Ok(ControllerManager {
+            informers,
+            clients: Arc::new(clients),
+            ca: Arc::new(pki.ca.pair.clone()),
+            sa_key,
+            ca_pem: pki.ca.pair.cert_pem.clone(),
+        })
+    }
+
+    /// The client of a controller named in [`CONTROLLER_IDENTITIES`].
+    fn client(&self, name: &str) -> kube::Client {
+        match self.clients.get(name) {
+            Some(c) => c.clone(),
+            // CONTROLLER_IDENTITIES and run() are edited together; a test starting the
+            // server catches a name missing from the list.
+            None => unreachable!("controller identity {name} is not in CONTROLLER_IDENTITIES"),
+        }
+    }
+
     /// Runs every controller until this future is dropped (which stops them all).
     async fn run(self) {
         let mut set = tokio::task::JoinSet::new();
-        set.spawn(controllers::namespace::run(self.namespace));
-        set.spawn(controllers::serviceaccount::run_service_accounts(self.informers.clone(), self.service_account));
-        set.spawn(controllers::resourcequota::run(self.resource_quota));
-        set.spawn(controllers::tokencleaner::run(self.token_cleaner));
-        set.spawn(controllers::tokens::run(self.informers.clone(), self.sa_key, self.ca_pem.clone()));
+        set.spawn(controllers::namespace::run(self.client("namespace-controller")));
+        set.spawn(controllers::serviceaccount::run_service_accounts(self.informers.clone(), self.client("service-account-controller")));
+        set.spawn(controllers::resourcequota::run(self.client("resourcequota-controller")));
+        set.spawn(controllers::tokencleaner::run(self.client("token-cleaner")));
+        set.spawn(controllers::tokens::run(self.informers.clone(), self.sa_key.clone(), self.ca_pem.clone()));
         match pki::Ca::from_pem((*self.ca).clone()) {
             Ok(ca) => {
-                set.spawn(controllers::certificates::run(self.certificates, ca));
+                set.spawn(controllers::certificates::run(self.client("certificate-controller"), ca));
             }
             Err(e) => tracing::error!(error = %e, "the certificate controller cannot load the cluster CA"),
         }
-        set.spawn(controllers::serviceaccount::run_root_ca_publisher(self.informers, self.root_ca_publisher, self.ca_pem));
+        set.spawn(controllers::serviceaccount::run_root_ca_publisher(
+            self.informers.clone(),
+            self.client("root-ca-cert-publisher"),
+            self.ca_pem.clone(),
+        ));
         while let Some(r) = set.join_next().await {
             if let Err(e) = r {
                 tracing::error!(error = %e, "a controller ended");
@@ -155,28 +193,8 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     let kubeconfig = dir.join("admin.kubeconfig");
     pki::write_file(&kubeconfig, pki::kubeconfig(&url, "ferrokube", "admin", &pki.ca.pair.cert_pem, &pki.admin).as_bytes(), 0o600)?;
 
-    // kube-controller-manager: each controller an API client with its own service account
-    // identity (upstream's --use-service-account-credentials), bound by the default RBAC policy
-    let controller = |name: &'static str| {
-        let (pki, url) = (&pki, &url);
-        async move {
-            let groups = ["system:serviceaccounts".to_string(), "system:serviceaccounts:kube-system".to_string()];
-            component_client(pki, url, name, &format!("system:serviceaccount:kube-system:{name}"), &groups).await
-        }
-    };
     let informers = component_client(&pki, &url, "kube-controller-manager", "system:kube-controller-manager", &[]).await?;
-    let kcm = ControllerManager {
-        informers: informers.clone(),
-        namespace: controller("namespace-controller").await?,
-        service_account: controller("service-account-controller").await?,
-        resource_quota: controller("resourcequota-controller").await?,
-        token_cleaner: controller("token-cleaner").await?,
-        certificates: controller("certificate-controller").await?,
-        root_ca_publisher: controller("root-ca-cert-publisher").await?,
-        ca: Arc::new(pki.ca.pair.clone()),
-        sa_key: sa_key.clone(),
-        ca_pem: pki.ca.pair.cert_pem.clone(),
-    };
+    let kcm = ControllerManager::new(&pki, &url, informers.clone(), sa_key.clone()).await?;
     let (stop_controllers, stopped) = tokio::sync::oneshot::channel::<()>();
     let controllers_done = if store.shared() {
         // Several servers share this datastore: the controllers run on the one holding the
