@@ -2,7 +2,8 @@
 //!
 //! Mutating phase (before the strategy prepares and validates the object): LimitRanger
 //! (default requests and limits), ServiceAccount
-//! (default service account, the projected `kube-api-access-*` token volume), then the
+//! (default service account, the projected `kube-api-access-*` token volume), Priority (the
+//! pod's priority from its PriorityClass), then the
 //! mutating admission webhooks.
 //! Validating phase (after the strategy's validation, before the write): NamespaceLifecycle,
 //! ServiceAccount, NodeRestriction, PodSecurity, DenyServiceExternalIPs, RBAC escalation
@@ -24,6 +25,7 @@ pub mod lifecycle;
 pub mod limit_ranger;
 pub mod node_restriction;
 pub mod pod_security;
+pub mod priority;
 pub mod rbac_escalation;
 pub mod resource_quota;
 pub mod service_account;
@@ -84,6 +86,7 @@ impl Request<'_> {
 pub async fn mutate(api: &Api, req: &Request<'_>, obj: &mut Box<dyn Object>) -> ApiResult<()> {
     limit_ranger::mutate(api, req, obj.as_mut())?;
     service_account::mutate(api, req, obj.as_mut())?;
+    priority::mutate(api, req, obj.as_mut())?;
     webhook::mutate(api, req, obj).await?;
     Ok(())
 }
