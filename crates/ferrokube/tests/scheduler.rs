@@ -190,8 +190,12 @@ fn high_priority_pod_preempts_a_low_priority_one() {
             {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": "high"}, "value": 1000},
             {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": "high-never"}, "value": 1000, "preemptionPolicy": "Never"}]}"#,
     );
+    // the Priority admission plugin resolves classes
+    let err = s.kubectl_stdin(&["create", "-f", "-"], Some(&pod_json("nope", "1m", json!({"priorityClassName": "nope"}), json!({}))));
+    assert!(String::from_utf8_lossy(&err.stderr).contains("no PriorityClass with name nope was found"), "{err:?}");
     add_node(&s, "only", "1", json!({}), json!([]));
     create_pod(&s, "low", "800m", json!({"priorityClassName": "low"}), json!({}));
+    assert_eq!(s.ok(&["get", "pod", "low", "-o", "jsonpath={.spec.priority}/{.spec.preemptionPolicy}"]), "100/PreemptLowerPriority");
     assert_eq!(wait_bound(&s, "low"), "only");
     // preemptionPolicy Never waits
     create_pod(&s, "polite", "800m", json!({"priorityClassName": "high-never"}), json!({}));
