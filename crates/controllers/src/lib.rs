@@ -8,6 +8,7 @@
 //! everything it knows comes through the Kubernetes API.
 
 pub mod certificates;
+pub mod csrapproving;
 pub mod leaderelection;
 pub mod namespace;
 pub mod resourcequota;
