@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 mod admin;
 mod bench;
+mod bench_cluster;
 mod datastore;
 mod server;
 mod simulate;
@@ -87,6 +88,8 @@ enum BenchCommand {
     Api(bench::ApiBenchArgs),
     /// The store: writes/s and latency at 1, 100, 1,000 clients against a local etcd; churn.
     Store(bench::StoreBenchArgs),
+    /// The control plane end to end: simulated nodes, one big Deployment, time to all Running.
+    Cluster(bench_cluster::ClusterBenchArgs),
 }
 
 /// Flags of `ferrokube server`.
@@ -179,6 +182,7 @@ fn main() -> anyhow::Result<()> {
         Command::Server(args) => rt()?.block_on(server::run(*args)),
         Command::Bench(BenchCommand::Api(args)) => rt()?.block_on(bench::api(args)),
         Command::Bench(BenchCommand::Store(args)) => rt()?.block_on(bench::store(args)),
+        Command::Bench(BenchCommand::Cluster(args)) => rt()?.block_on(bench_cluster::run(args)),
         Command::Kubeconfig(args) => admin::kubeconfig(args),
         Command::SecretsEncrypt(cmd) => rt()?.block_on(admin::secrets_encrypt(cmd)),
         Command::Snapshot(cmd) => rt()?.block_on(datastore::snapshot(cmd)),
