@@ -42,6 +42,7 @@ const CONTROLLER_IDENTITIES: &[&str] = &[
     "token-cleaner",
     "certificate-controller",
     "root-ca-cert-publisher",
+    "clusterrole-aggregation-controller",
     // ferrokube's approver of nodes' serving certificates (bound by rbac's ferrokube policy)
     "kubelet-serving-approver",
 ];
@@ -92,6 +93,7 @@ impl ControllerManager {
         set.spawn(controllers::resourcequota::run(self.client("resourcequota-controller")));
         set.spawn(controllers::tokencleaner::run(self.client("token-cleaner")));
         set.spawn(controllers::tokens::run(self.informers.clone(), self.sa_key.clone(), self.ca_pem.clone()));
+        set.spawn(controllers::clusterroleaggregation::run(self.client("clusterrole-aggregation-controller")));
         set.spawn(controllers::csrapproving::run_node_client_approver(self.client("certificate-controller")));
         set.spawn(controllers::csrapproving::run_kubelet_serving_approver(self.client("kubelet-serving-approver")));
         match pki::Ca::from_pem((*self.ca).clone()) {
