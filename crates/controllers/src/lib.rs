@@ -2,7 +2,8 @@
 //! toward the desired state. One module per controller; each is an API client (kube-rs) with its
 //! own identity, never touching storage.
 //!
-//! It may depend on kube, k8s-openapi, apimachinery, quota (pure accounting logic) and pki
+//! It may depend on kube, k8s-openapi, apimachinery, quota (pure accounting logic), rbac (pure
+//! policy logic) and pki
 //! (the CSR signer holds the CA). It must never
 //! depend on `storage` or `apiserver`:
 //! everything it knows comes through the Kubernetes API.
@@ -11,6 +12,8 @@ pub mod appsutil;
 pub mod certificates;
 pub mod deployment;
 pub mod garbagecollector;
+pub mod clusterroleaggregation;
+pub mod csrapproving;
 pub mod leaderelection;
 pub mod namespace;
 pub mod podgc;

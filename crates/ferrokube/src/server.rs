@@ -47,6 +47,9 @@ const CONTROLLER_IDENTITIES: &[&str] = &[
     "deployment-controller",
     "generic-garbage-collector",
     "pod-garbage-collector",
+    "clusterrole-aggregation-controller",
+    // ferrokube's approver of nodes' serving certificates (bound by rbac's ferrokube policy)
+    "kubelet-serving-approver",
 ];
 
 /// kube-controller-manager: each controller an API client with its own identity.
@@ -108,6 +111,9 @@ impl ControllerManager {
         set.spawn(controllers::garbagecollector::run(self.client("generic-garbage-collector")));
         set.spawn(controllers::podgc::run(self.client("pod-garbage-collector"), self.terminated_pod_gc_threshold));
         set.spawn(controllers::tokens::run(self.informers.clone(), self.sa_key.clone(), self.ca_pem.clone()));
+        set.spawn(controllers::clusterroleaggregation::run(self.client("clusterrole-aggregation-controller")));
+        set.spawn(controllers::csrapproving::run_node_client_approver(self.client("certificate-controller")));
+        set.spawn(controllers::csrapproving::run_kubelet_serving_approver(self.client("kubelet-serving-approver")));
         match pki::Ca::from_pem((*self.ca).clone()) {
             Ok(ca) => {
                 set.spawn(controllers::certificates::run(self.client("certificate-controller"), ca));
