@@ -10,10 +10,10 @@
 
 pub mod appsutil;
 pub mod certificates;
-pub mod deployment;
-pub mod garbagecollector;
 pub mod clusterroleaggregation;
 pub mod csrapproving;
+pub mod deployment;
+pub mod garbagecollector;
 pub mod leaderelection;
 pub mod namespace;
 pub mod podgc;

@@ -725,7 +725,7 @@ mod tests {
             pod("running-ready-old", "n1", "Running", Some(10_000), now),
             pod("running-ready-new", "n2", "Running", Some(10), now),
             pod("running-unready", "n3", "Running", None, now),
-            pod("pending", "n1", "Pending", None, now),
+            pod("pending", "n4", "Pending", None, now),
             pod("unscheduled", "", "Pending", None, now),
         ];
         let all: Vec<&Pod> = owned.iter().map(|p| p.as_ref()).collect();
