@@ -8,11 +8,16 @@
 //! depend on `storage` or `apiserver`:
 //! everything it knows comes through the Kubernetes API.
 
+pub mod appsutil;
 pub mod certificates;
 pub mod clusterroleaggregation;
 pub mod csrapproving;
+pub mod deployment;
+pub mod garbagecollector;
 pub mod leaderelection;
 pub mod namespace;
+pub mod podgc;
+pub mod replicaset;
 pub mod resourcequota;
 pub mod serviceaccount;
 pub mod tokencleaner;

@@ -113,6 +113,9 @@ pub struct ServerArgs {
     /// NodePort range of services.
     #[arg(long, default_value = "30000-32767")]
     pub service_node_port_range: String,
+    /// Terminated pods kept before the pod garbage collector deletes the oldest (0: never).
+    #[arg(long, default_value_t = 12500)]
+    pub terminated_pod_gc_threshold: usize,
     /// Seconds between compactions of storage history; each compaction keeps one interval of
     /// history (watchers may resume from any revision in it).
     #[arg(long, default_value_t = 300)]
