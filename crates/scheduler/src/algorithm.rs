@@ -74,7 +74,9 @@ pub fn schedule(plugins: &[Box<dyn Plugin>], st: &mut State, pod: &PodInfo, rng:
     let mut processed = 0;
     for i in 0..all {
         let name = &st.order[(start + i) % all];
-        let Some(node) = st.nodes.get(name) else { continue };
+        let Some(node) = st.nodes.get(name) else {
+            continue;
+        };
         processed += 1;
         match run_filters(plugins, &cs, pod, node, st) {
             Ok(()) => {
@@ -167,7 +169,13 @@ fn more_important(a: &PodInfo, b: &PodInfo) -> std::cmp::Ordering {
     b.priority.cmp(&a.priority).then(start_time(a).cmp(&start_time(b)))
 }
 
-fn select_victims(plugins: &[Box<dyn Plugin>], cs: &CycleState, pod: &PodInfo, node: &NodeInfo, st: &State) -> Result<Vec<Arc<PodInfo>>, Status> {
+fn select_victims(
+    plugins: &[Box<dyn Plugin>],
+    cs: &CycleState,
+    pod: &PodInfo,
+    node: &NodeInfo,
+    st: &State,
+) -> Result<Vec<Arc<PodInfo>>, Status> {
     let mut n = node.clone();
     let mut potential: Vec<Arc<PodInfo>> = node.pods.iter().filter(|p| p.priority < pod.priority).cloned().collect();
     if potential.is_empty() {
@@ -222,7 +230,9 @@ pub fn preempt(plugins: &[Box<dyn Plugin>], st: &State, pod: &PodInfo, diag: &Di
     let want = (potential.len() / 10).max(100).min(potential.len());
     let mut candidates = Vec::new();
     for name in potential {
-        let Some(node) = st.nodes.get(name) else { continue };
+        let Some(node) = st.nodes.get(name) else {
+            continue;
+        };
         match select_victims(plugins, &cs, pod, node, st) {
             Ok(victims) => {
                 candidates.push(Candidate { node: name.clone(), victims });
@@ -255,7 +265,9 @@ mod tests {
     use serde_json::json;
 
     fn cpu_pod(name: &str, cpu: &str, prio: i32) -> Arc<PodInfo> {
-        pod(json!({"metadata": {"name": name}, "spec": {"priority": prio, "containers": [{"name": "c", "resources": {"requests": {"cpu": cpu}}}]}}))
+        pod(
+            json!({"metadata": {"name": name}, "spec": {"priority": prio, "containers": [{"name": "c", "resources": {"requests": {"cpu": cpu}}}]}}),
+        )
     }
 
     #[test]
@@ -277,7 +289,10 @@ mod tests {
 
     #[test]
     fn explains_and_preempts() {
-        let mut st = state(vec![node("a", json!({}), json!({})), node("b", json!({}), json!({"taints": [{"key": "k", "value": "v", "effect": "NoSchedule"}]}))]);
+        let mut st = state(vec![
+            node("a", json!({}), json!({})),
+            node("b", json!({}), json!({"taints": [{"key": "k", "value": "v", "effect": "NoSchedule"}]})),
+        ]);
         st.add_pod(cpu_pod("low", "3", 1), "a", false);
         st.add_pod(cpu_pod("other", "500m", 5), "a", false);
         let plugins = default_profile();
@@ -292,8 +307,13 @@ mod tests {
         let same = cpu_pod("same", "2", 1);
         let diag = schedule(&plugins, &mut st, &same, &mut rand::rng()).unwrap_err();
         let msg = preempt(&plugins, &st, &same, &diag).unwrap_err();
-        assert_eq!(msg, "0/2 nodes are available: 1 No preemption victims found for incoming pod, 1 Preemption is not helpful for scheduling.");
-        let never = pod(json!({"metadata": {"name": "n"}, "spec": {"priority": 10, "preemptionPolicy": "Never", "containers": [{"name": "c", "resources": {"requests": {"cpu": "2"}}}]}}));
+        assert_eq!(
+            msg,
+            "0/2 nodes are available: 1 No preemption victims found for incoming pod, 1 Preemption is not helpful for scheduling."
+        );
+        let never = pod(
+            json!({"metadata": {"name": "n"}, "spec": {"priority": 10, "preemptionPolicy": "Never", "containers": [{"name": "c", "resources": {"requests": {"cpu": "2"}}}]}}),
+        );
         assert_eq!(preempt(&plugins, &st, &never, &diag).unwrap_err(), "not eligible due to preemptionPolicy=Never.");
     }
 }

@@ -163,7 +163,10 @@ impl PodInfo {
 
     /// Whether it has any pod affinity or anti-affinity term.
     pub fn has_affinity(&self) -> bool {
-        !(self.required_affinity.is_empty() && self.required_anti.is_empty() && self.preferred_affinity.is_empty() && self.preferred_anti.is_empty())
+        !(self.required_affinity.is_empty()
+            && self.required_anti.is_empty()
+            && self.preferred_affinity.is_empty()
+            && self.preferred_anti.is_empty())
     }
 
     /// `namespace/name`.
@@ -337,7 +340,10 @@ impl State {
             self.affinity_pods.insert(info.uid.clone());
         }
         self.nominated.remove(&info.uid);
-        self.nodes.entry(node.to_string()).or_insert_with(|| NodeInfo { name: node.to_string(), ..Default::default() }).add_pod(info.clone());
+        self.nodes
+            .entry(node.to_string())
+            .or_insert_with(|| NodeInfo { name: node.to_string(), ..Default::default() })
+            .add_pod(info.clone());
         self.pods.insert(info.uid.clone(), CachedPod { node: node.to_string(), assumed, info });
     }
 
@@ -383,7 +389,8 @@ mod tests {
     #[test]
     fn aggregates_follow_pods() {
         let mut s = State::default();
-        let node: Node = serde_json::from_value(json!({"metadata": {"name": "n"}, "status": {"allocatable": {"cpu": "4", "pods": "10"}}})).unwrap();
+        let node: Node =
+            serde_json::from_value(json!({"metadata": {"name": "n"}, "status": {"allocatable": {"cpu": "4", "pods": "10"}}})).unwrap();
         assert!(s.upsert_node(node.clone()));
         assert!(!s.upsert_node(node));
         s.add_pod(pod("a", "1", Some(80)), "n", true);

@@ -124,7 +124,12 @@ pub struct Diagnosis {
 
 /// Formats upstream's `FitError`: `0/N nodes are available: <pre-filter or sorted histogram
 /// of the reasons>. <post-filter>.`
-pub fn fit_error_message(num_nodes: usize, node_status: &HashMap<String, Status>, pre_filter_msg: Option<&str>, post_filter_msg: Option<&str>) -> String {
+pub fn fit_error_message(
+    num_nodes: usize,
+    node_status: &HashMap<String, Status>,
+    pre_filter_msg: Option<&str>,
+    post_filter_msg: Option<&str>,
+) -> String {
     let mut msg = format!("0/{num_nodes} nodes are available:");
     if let Some(p) = pre_filter_msg {
         msg.push_str(&format!(" {p}."));

@@ -46,7 +46,9 @@ impl Selector {
 
     /// From an API selector; `None` gives [`Selector::nothing`], `{}` matches everything.
     pub fn from_api(sel: Option<&LabelSelector>) -> Selector {
-        let Some(sel) = sel else { return Selector::nothing() };
+        let Some(sel) = sel else {
+            return Selector::nothing();
+        };
         let mut reqs = Vec::new();
         for (k, v) in sel.match_labels.iter().flatten() {
             reqs.push(Req { key: k.clone(), op: Op::In, values: vec![v.clone()] });
@@ -140,7 +142,8 @@ fn requirement_matches(r: &NodeSelectorRequirement, value: Option<&str>) -> bool
         "Exists" => value.is_some(),
         "DoesNotExist" => value.is_none(),
         "Gt" | "Lt" => {
-            let (Some(v), Some(bound)) = (value.and_then(|v| v.parse::<i64>().ok()), values.first().and_then(|b| b.parse::<i64>().ok())) else {
+            let (Some(v), Some(bound)) = (value.and_then(|v| v.parse::<i64>().ok()), values.first().and_then(|b| b.parse::<i64>().ok()))
+            else {
                 return false;
             };
             if r.operator == "Gt" { v > bound } else { v < bound }
@@ -163,7 +166,9 @@ pub fn node_selector_term_matches(term: &NodeSelectorTerm, node_name: &str, labe
 
 /// Whether a node satisfies the pod's `nodeSelector` and required node affinity.
 pub fn pod_matches_node(pod: &Pod, node_name: &str, labels: &BTreeMap<String, String>) -> bool {
-    let Some(spec) = pod.spec.as_ref() else { return true };
+    let Some(spec) = pod.spec.as_ref() else {
+        return true;
+    };
     if let Some(sel) = spec.node_selector.as_ref()
         && !sel.iter().all(|(k, v)| labels.get(k) == Some(v))
     {
@@ -215,9 +220,11 @@ mod tests {
     #[test]
     fn node_selector_terms() {
         let labels: BTreeMap<String, String> = [("n".to_string(), "5".to_string())].into();
-        let term: NodeSelectorTerm = serde_json::from_value(json!({"matchExpressions": [{"key": "n", "operator": "Gt", "values": ["4"]}]})).unwrap();
+        let term: NodeSelectorTerm =
+            serde_json::from_value(json!({"matchExpressions": [{"key": "n", "operator": "Gt", "values": ["4"]}]})).unwrap();
         assert!(node_selector_term_matches(&term, "x", &labels));
-        let term: NodeSelectorTerm = serde_json::from_value(json!({"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["y"]}]})).unwrap();
+        let term: NodeSelectorTerm =
+            serde_json::from_value(json!({"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["y"]}]})).unwrap();
         assert!(!node_selector_term_matches(&term, "x", &labels));
         assert!(!node_selector_term_matches(&NodeSelectorTerm::default(), "x", &labels));
     }

@@ -132,7 +132,9 @@ impl Inner {
                 break;
             }
             let seq = *seq;
-            let Some(Reverse((_, _, uid))) = self.backoff.pop() else { break };
+            let Some(Reverse((_, _, uid))) = self.backoff.pop() else {
+                break;
+            };
             if self.entries.get(&uid).is_some_and(|e| e.place == Where::Backoff && e.seq == seq) {
                 self.push_active(&uid);
             }
@@ -158,13 +160,18 @@ impl Queue {
         let now = Instant::now();
         match q.entries.get_mut(&id) {
             None => {
-                q.entries.insert(id.clone(), Entry { pod, attempts: 0, last_failure: None, parked_at: None, place: Where::Active, seq: 0, cycle: 0 });
+                q.entries.insert(
+                    id.clone(),
+                    Entry { pod, attempts: 0, last_failure: None, parked_at: None, place: Where::Active, seq: 0, cycle: 0 },
+                );
                 q.push_active(&id);
                 drop(q);
                 self.notify.notify_one();
             }
             Some(e) => {
-                let changed = e.pod.spec != pod.spec || e.pod.metadata.labels != pod.metadata.labels || e.pod.metadata.annotations != pod.metadata.annotations;
+                let changed = e.pod.spec != pod.spec
+                    || e.pod.metadata.labels != pod.metadata.labels
+                    || e.pod.metadata.annotations != pod.metadata.annotations;
                 e.pod = pod;
                 if changed && e.place == Where::Unschedulable {
                     q.push_backoff(&id, now);
@@ -207,7 +214,9 @@ impl Queue {
         let mut q = self.inner.lock();
         let now = Instant::now();
         let move_cycle = q.move_cycle;
-        let Some(e) = q.entries.get_mut(uid) else { return };
+        let Some(e) = q.entries.get_mut(uid) else {
+            return;
+        };
         if e.place != Where::InFlight {
             return;
         }
@@ -227,7 +236,9 @@ impl Queue {
     pub fn requeue_backoff(&self, uid: &str) {
         let mut q = self.inner.lock();
         let now = Instant::now();
-        let Some(e) = q.entries.get_mut(uid) else { return };
+        let Some(e) = q.entries.get_mut(uid) else {
+            return;
+        };
         e.attempts += 1;
         e.last_failure = Some(now);
         q.push_backoff(uid, now);
@@ -241,7 +252,8 @@ impl Queue {
         let mut q = self.inner.lock();
         let now = Instant::now();
         let attempts = q.entries.get(&id).map_or(0, |e| e.attempts) + 1;
-        q.entries.insert(id.clone(), Entry { pod, attempts, last_failure: Some(now), parked_at: None, place: Where::Backoff, seq: 0, cycle: 0 });
+        q.entries
+            .insert(id.clone(), Entry { pod, attempts, last_failure: Some(now), parked_at: None, place: Where::Backoff, seq: 0, cycle: 0 });
         q.push_backoff(&id, now);
         drop(q);
         self.notify.notify_one();
@@ -271,7 +283,9 @@ impl Queue {
                 q.flush(now);
                 while let Some(key) = q.active.pop() {
                     let cycle = q.cycle + 1;
-                    let Some(e) = q.entries.get_mut(&key.uid) else { continue };
+                    let Some(e) = q.entries.get_mut(&key.uid) else {
+                        continue;
+                    };
                     if e.place != Where::Active || e.seq != key.seq {
                         continue;
                     }
@@ -281,7 +295,11 @@ impl Queue {
                     q.cycle = cycle;
                     return pod;
                 }
-                q.backoff.peek().map(|Reverse((t, _, _))| t.saturating_duration_since(now)).unwrap_or(Duration::from_secs(1)).min(Duration::from_secs(1))
+                q.backoff
+                    .peek()
+                    .map(|Reverse((t, _, _))| t.saturating_duration_since(now))
+                    .unwrap_or(Duration::from_secs(1))
+                    .min(Duration::from_secs(1))
             };
             let _ = tokio::time::timeout(wait.max(Duration::from_millis(1)), self.notify.notified()).await;
         }
@@ -294,7 +312,12 @@ mod tests {
     use serde_json::json;
 
     fn pod(uid: &str, prio: i32, created: &str) -> Arc<Pod> {
-        Arc::new(serde_json::from_value(json!({"metadata": {"uid": uid, "name": uid, "creationTimestamp": created}, "spec": {"priority": prio, "containers": []}})).unwrap())
+        Arc::new(
+            serde_json::from_value(
+                json!({"metadata": {"uid": uid, "name": uid, "creationTimestamp": created}, "spec": {"priority": prio, "containers": []}}),
+            )
+            .unwrap(),
+        )
     }
 
     #[test]

@@ -128,7 +128,9 @@ fn is_sidecar(c: &Container) -> bool {
 }
 
 fn pod_requests_with(pod: &Pod, per_container: fn(&Container) -> Resources) -> Resources {
-    let Some(spec) = pod.spec.as_ref() else { return Resources::default() };
+    let Some(spec) = pod.spec.as_ref() else {
+        return Resources::default();
+    };
     let mut reqs = Resources::default();
     for c in &spec.containers {
         reqs.add(&per_container(c));

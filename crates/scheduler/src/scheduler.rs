@@ -2,7 +2,6 @@
 //! binding, events (`Scheduled`, `FailedScheduling`, `Preempted`) and pod status updates.
 
 use std::collections::HashSet;
-use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -90,38 +89,36 @@ fn key_of<K: kube::Resource>(o: &K) -> String {
     }
 }
 
-fn informer<K>(api: Api<K>, shared: Arc<Shared>, apply: Handler<K>, delete: Handler<K>, relist: Relist) -> impl Future<Output = ()> + Send + 'static
+async fn informer<K>(api: Api<K>, shared: Arc<Shared>, apply: Handler<K>, delete: Handler<K>, relist: Relist)
 where
     K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
     K::DynamicType: Default,
 {
-    async move {
-        let stream = watcher::watcher(api, watcher::Config::default()).default_backoff();
-        futures::pin_mut!(stream);
-        let mut seen: HashSet<String> = HashSet::new();
-        while let Some(ev) = stream.next().await {
-            match ev {
-                Ok(WatchEvent::Apply(o)) => apply(&shared, o),
-                Ok(WatchEvent::Delete(o)) => delete(&shared, o),
-                Ok(WatchEvent::Init) => seen.clear(),
-                Ok(WatchEvent::InitApply(o)) => {
-                    seen.insert(key_of(&o));
-                    apply(&shared, o);
-                }
-                Ok(WatchEvent::InitDone) => {
-                    relist(&shared, &seen);
-                    seen.clear();
-                    let dt = K::DynamicType::default();
-                    let kind = K::kind(&dt);
-                    if kind == "Node" {
-                        shared.nodes_synced.store(true, Ordering::Release);
-                    } else if kind == "Pod" {
-                        shared.pods_synced.store(true, Ordering::Release);
-                    }
-                    shared.synced.notify_waiters();
-                }
-                Err(e) => tracing::warn!(error = %e, "scheduler informer"),
+    let stream = watcher::watcher(api, watcher::Config::default()).default_backoff();
+    futures::pin_mut!(stream);
+    let mut seen: HashSet<String> = HashSet::new();
+    while let Some(ev) = stream.next().await {
+        match ev {
+            Ok(WatchEvent::Apply(o)) => apply(&shared, o),
+            Ok(WatchEvent::Delete(o)) => delete(&shared, o),
+            Ok(WatchEvent::Init) => seen.clear(),
+            Ok(WatchEvent::InitApply(o)) => {
+                seen.insert(key_of(&o));
+                apply(&shared, o);
             }
+            Ok(WatchEvent::InitDone) => {
+                relist(&shared, &seen);
+                seen.clear();
+                let dt = K::DynamicType::default();
+                let kind = K::kind(&dt);
+                if kind == "Node" {
+                    shared.nodes_synced.store(true, Ordering::Release);
+                } else if kind == "Pod" {
+                    shared.pods_synced.store(true, Ordering::Release);
+                }
+                shared.synced.notify_waiters();
+            }
+            Err(e) => tracing::warn!(error = %e, "scheduler informer"),
         }
     }
 }
@@ -304,7 +301,9 @@ async fn schedule_loop(s: Arc<Shared>) {
                 }
             }
         };
-        let Ok(permit) = permits.clone().acquire_owned().await else { return };
+        let Ok(permit) = permits.clone().acquire_owned().await else {
+            return;
+        };
         match decision {
             Decision::Bind { node, volumes } => {
                 s.queue.done(&uid);
@@ -433,7 +432,8 @@ async fn report_failure(s: &Shared, pod: &Pod, message: &str, preemption: Option
     record(s, pod, true, "FailedScheduling", "Scheduling", message.to_string()).await;
     let nominated = preemption.as_ref().map(|c| c.node.as_str());
     let current = pod.status.as_ref().and_then(|st| st.conditions.as_ref()).and_then(|c| c.iter().find(|c| c.type_ == "PodScheduled"));
-    let same = current.is_some_and(|c| c.status == "False" && c.reason.as_deref() == Some("Unschedulable") && c.message.as_deref() == Some(message));
+    let same = current
+        .is_some_and(|c| c.status == "False" && c.reason.as_deref() == Some("Unschedulable") && c.message.as_deref() == Some(message));
     let same_nomination = nominated.is_none() || pod.status.as_ref().and_then(|st| st.nominated_node_name.as_deref()) == nominated;
     if !(same && same_nomination) {
         let mut status = json!({"conditions": [{
@@ -444,7 +444,9 @@ async fn report_failure(s: &Shared, pod: &Pod, message: &str, preemption: Option
             status["nominatedNodeName"] = json!(n);
         }
         let patch = json!({"status": status});
-        if let Err(e) = Api::<Pod>::namespaced(s.client.clone(), &ns).patch_status(&name, &PatchParams::default(), &Patch::Strategic(&patch)).await {
+        if let Err(e) =
+            Api::<Pod>::namespaced(s.client.clone(), &ns).patch_status(&name, &PatchParams::default(), &Patch::Strategic(&patch)).await
+        {
             tracing::debug!(pod = %format!("{ns}/{name}"), error = %e, "updating PodScheduled");
         }
     }
@@ -470,6 +472,8 @@ async fn evict_victim(s: &Shared, preemptor: &Pod, victim: &PodInfo, node: &str)
             let uid = preemptor.metadata.uid.as_deref().unwrap_or("");
             record(s, &victim.pod, false, "Preempted", "Preempting", format!("Preempted by pod {uid} on node {node}")).await;
         }
-        Err(e) => tracing::warn!(victim = %victim.key(), error = %e, "deleting a preemption victim"),
+        Err(e) => {
+            tracing::warn!(victim = %victim.key(), error = %e, "deleting a preemption victim")
+        }
     }
 }

@@ -126,7 +126,9 @@ mod tests {
     use serde_json::json;
 
     fn req(name: &str, cpu: &str, mem: &str) -> std::sync::Arc<PodInfo> {
-        pod(json!({"metadata": {"name": name}, "spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": cpu, "memory": mem}}}]}}))
+        pod(
+            json!({"metadata": {"name": name}, "spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": cpu, "memory": mem}}}]}}),
+        )
     }
 
     #[test]
@@ -137,14 +139,22 @@ mod tests {
         assert!(NodeResourcesFit.filter(&cs, &req("y", "1", "1Gi"), ni(&st, "a"), &st).is_ok());
         let err = NodeResourcesFit.filter(&cs, &req("y", "2", "8Gi"), ni(&st, "a"), &st).unwrap_err();
         assert_eq!(err.reasons, vec!["Insufficient cpu", "Insufficient memory"]);
-        let gpu = pod(json!({"metadata": {"name": "g"}, "spec": {"containers": [{"name": "c", "resources": {"requests": {"example.com/gpu": "1"}}}]}}));
+        let gpu = pod(
+            json!({"metadata": {"name": "g"}, "spec": {"containers": [{"name": "c", "resources": {"requests": {"example.com/gpu": "1"}}}]}}),
+        );
         assert_eq!(NodeResourcesFit.filter(&cs, &gpu, ni(&st, "a"), &st).unwrap_err().reasons, vec!["Insufficient example.com/gpu"]);
     }
 
     #[test]
     fn pod_slots() {
         let mut n = node("a", json!({}), json!({}));
-        n.status.as_mut().unwrap().allocatable.as_mut().unwrap().insert("pods".into(), k8s_openapi::apimachinery::pkg::api::resource::Quantity("1".into()));
+        n.status
+            .as_mut()
+            .unwrap()
+            .allocatable
+            .as_mut()
+            .unwrap()
+            .insert("pods".into(), k8s_openapi::apimachinery::pkg::api::resource::Quantity("1".into()));
         let mut st = state(vec![n]);
         st.add_pod(req("x", "0", "0"), "a", false);
         let cs = CycleState::default();

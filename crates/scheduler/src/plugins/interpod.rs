@@ -39,7 +39,9 @@ impl Plugin for InterPodAffinity {
             if cp.info.required_anti.is_empty() {
                 continue;
             }
-            let Some(node) = node_of(st, &cp.node) else { continue };
+            let Some(node) = node_of(st, &cp.node) else {
+                continue;
+            };
             for t in &cp.info.required_anti {
                 if let Some(v) = node.labels().get(&t.topology_key)
                     && t.matches(pod, &st.namespaces)
@@ -50,7 +52,9 @@ impl Plugin for InterPodAffinity {
         }
         if !pod.required_affinity.is_empty() || !pod.required_anti.is_empty() {
             for cp in st.pods.values() {
-                let Some(node) = node_of(st, &cp.node) else { continue };
+                let Some(node) = node_of(st, &cp.node) else {
+                    continue;
+                };
                 let labels = node.labels();
                 if !pod.required_affinity.is_empty() && pod.required_affinity.iter().all(|t| t.matches(&cp.info, &st.namespaces)) {
                     for t in &pod.required_affinity {
@@ -72,7 +76,9 @@ impl Plugin for InterPodAffinity {
         Ok(())
     }
     fn filter(&self, cs: &CycleState, pod: &PodInfo, node: &NodeInfo, st: &State) -> Result<(), Status> {
-        let Some(fs) = cs.interpod.as_ref() else { return Ok(()) };
+        let Some(fs) = cs.interpod.as_ref() else {
+            return Ok(());
+        };
         let labels = node.labels();
         let count = |m: &HashMap<Pair, i64>, k: &str| labels.get(k).and_then(|v| m.get(&(k.to_string(), v.clone()))).copied().unwrap_or(0);
         if !pod.required_affinity.is_empty() {
@@ -89,7 +95,8 @@ impl Plugin for InterPodAffinity {
         if pod.required_anti.iter().any(|t| count(&fs.anti, &t.topology_key) > 0) {
             return Err(Status::unschedulable(NAME, "node(s) didn't match pod anti-affinity rules"));
         }
-        if !fs.existing_anti.is_empty() && labels.iter().any(|(k, v)| fs.existing_anti.get(&(k.clone(), v.clone())).is_some_and(|c| *c > 0)) {
+        if !fs.existing_anti.is_empty() && labels.iter().any(|(k, v)| fs.existing_anti.get(&(k.clone(), v.clone())).is_some_and(|c| *c > 0))
+        {
             return Err(Status::unschedulable(NAME, "node(s) didn't satisfy existing pods anti-affinity rules"));
         }
         Ok(())
@@ -109,7 +116,9 @@ impl Plugin for InterPodAffinity {
             }
         };
         let mut visit = |cp: &crate::cache::CachedPod| {
-            let Some(node) = node_of(st, &cp.node) else { return };
+            let Some(node) = node_of(st, &cp.node) else {
+                return;
+            };
             let other = &cp.info;
             for t in &pod.preferred_affinity {
                 if t.matches(other, &st.namespaces) {
@@ -148,7 +157,9 @@ impl Plugin for InterPodAffinity {
         }
     }
     fn score(&self, cs: &CycleState, _: &PodInfo, node: &NodeInfo, _: &State) -> i64 {
-        let Some(m) = cs.interpod_score.as_ref() else { return 0 };
+        let Some(m) = cs.interpod_score.as_ref() else {
+            return 0;
+        };
         m.iter().filter(|((k, v), _)| node.labels().get(k) == Some(v)).map(|(_, s)| *s).sum()
     }
     fn normalize(&self, cs: &CycleState, scores: &mut [i64], _: &[&NodeInfo]) {
@@ -170,8 +181,10 @@ mod tests {
     use serde_json::json;
 
     fn anti(name: &str) -> std::sync::Arc<PodInfo> {
-        pod(json!({"metadata": {"name": name, "labels": {"app": "db"}}, "spec": {"affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
-            {"topologyKey": "kubernetes.io/hostname", "labelSelector": {"matchLabels": {"app": "db"}}}]}}}}))
+        pod(
+            json!({"metadata": {"name": name, "labels": {"app": "db"}}, "spec": {"affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+            {"topologyKey": "kubernetes.io/hostname", "labelSelector": {"matchLabels": {"app": "db"}}}]}}}}),
+        )
     }
 
     fn st2() -> State {
@@ -188,7 +201,10 @@ mod tests {
         let mut cs = CycleState::default();
         let p = anti("y");
         InterPodAffinity.pre_filter(&mut cs, &p, &st).unwrap();
-        assert_eq!(InterPodAffinity.filter(&cs, &p, ni(&st, "a"), &st).unwrap_err().reasons, vec!["node(s) didn't match pod anti-affinity rules"]);
+        assert_eq!(
+            InterPodAffinity.filter(&cs, &p, ni(&st, "a"), &st).unwrap_err().reasons,
+            vec!["node(s) didn't match pod anti-affinity rules"]
+        );
         assert!(InterPodAffinity.filter(&cs, &p, ni(&st, "b"), &st).is_ok());
         // a plain pod labelled app=db is kept off by the placed pod's anti-affinity
         let plain = pod(json!({"metadata": {"name": "z", "labels": {"app": "db"}}}));
@@ -204,8 +220,10 @@ mod tests {
     fn affinity_and_first_pod() {
         let mut st = st2();
         let aff = |name: &str| {
-            pod(json!({"metadata": {"name": name, "labels": {"app": "web"}}, "spec": {"affinity": {"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
-                {"topologyKey": "kubernetes.io/hostname", "labelSelector": {"matchLabels": {"app": "web"}}}]}}}}))
+            pod(
+                json!({"metadata": {"name": name, "labels": {"app": "web"}}, "spec": {"affinity": {"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+                {"topologyKey": "kubernetes.io/hostname", "labelSelector": {"matchLabels": {"app": "web"}}}]}}}}),
+            )
         };
         let mut cs = CycleState::default();
         let p = aff("first");
@@ -215,7 +233,10 @@ mod tests {
         let p = aff("second");
         let mut cs = CycleState::default();
         InterPodAffinity.pre_filter(&mut cs, &p, &st).unwrap();
-        assert_eq!(InterPodAffinity.filter(&cs, &p, ni(&st, "a"), &st).unwrap_err().reasons, vec!["node(s) didn't match pod affinity rules"]);
+        assert_eq!(
+            InterPodAffinity.filter(&cs, &p, ni(&st, "a"), &st).unwrap_err().reasons,
+            vec!["node(s) didn't match pod affinity rules"]
+        );
         assert!(InterPodAffinity.filter(&cs, &p, ni(&st, "b"), &st).is_ok());
     }
 
@@ -223,8 +244,10 @@ mod tests {
     fn preferred_scores() {
         let mut st = st2();
         st.add_pod(pod(json!({"metadata": {"name": "x", "labels": {"app": "cache"}}})), "b", false);
-        let p = pod(json!({"metadata": {"name": "y"}, "spec": {"affinity": {"podAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
-            {"weight": 10, "podAffinityTerm": {"topologyKey": "kubernetes.io/hostname", "labelSelector": {"matchLabels": {"app": "cache"}}}}]}}}}));
+        let p = pod(
+            json!({"metadata": {"name": "y"}, "spec": {"affinity": {"podAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+            {"weight": 10, "podAffinityTerm": {"topologyKey": "kubernetes.io/hostname", "labelSelector": {"matchLabels": {"app": "cache"}}}}]}}}}),
+        );
         let mut cs = CycleState::default();
         let nodes = [ni(&st, "a"), ni(&st, "b")];
         InterPodAffinity.pre_score(&mut cs, &p, &st, &nodes);

@@ -42,7 +42,9 @@ impl Plugin for NodeName {
     }
     fn filter(&self, _: &CycleState, pod: &PodInfo, node: &NodeInfo, _: &State) -> Result<(), Status> {
         match pod.pod.spec.as_ref().and_then(|s| s.node_name.as_deref()) {
-            Some(n) if !n.is_empty() && n != node.name => Err(Status::unresolvable(self.name(), "node(s) didn't match the requested node name")),
+            Some(n) if !n.is_empty() && n != node.name => {
+                Err(Status::unresolvable(self.name(), "node(s) didn't match the requested node name"))
+            }
             _ => Ok(()),
         }
     }
@@ -57,7 +59,9 @@ impl Plugin for TaintToleration {
         "TaintToleration"
     }
     fn filter(&self, _: &CycleState, pod: &PodInfo, node: &NodeInfo, _: &State) -> Result<(), Status> {
-        let Some(n) = node.node.as_deref() else { return Ok(()) };
+        let Some(n) = node.node.as_deref() else {
+            return Ok(());
+        };
         let tolerations = helpers::pod_tolerations(&pod.pod);
         for t in helpers::node_taints(n) {
             if (t.effect == "NoSchedule" || t.effect == "NoExecute") && !helpers::tolerated(tolerations, t) {
@@ -73,7 +77,9 @@ impl Plugin for TaintToleration {
         3
     }
     fn score(&self, _: &CycleState, pod: &PodInfo, node: &NodeInfo, _: &State) -> i64 {
-        let Some(n) = node.node.as_deref() else { return 0 };
+        let Some(n) = node.node.as_deref() else {
+            return 0;
+        };
         let prefer: Vec<_> = helpers::pod_tolerations(&pod.pod)
             .iter()
             .filter(|t| t.effect.as_deref().is_none_or(|e| e.is_empty() || e == "PreferNoSchedule"))
@@ -155,13 +161,17 @@ impl Plugin for ImageLocality {
         1
     }
     fn score(&self, _: &CycleState, pod: &PodInfo, node: &NodeInfo, st: &State) -> i64 {
-        let Some(spec) = pod.pod.spec.as_ref() else { return 0 };
+        let Some(spec) = pod.pod.spec.as_ref() else {
+            return 0;
+        };
         let total = st.node_count().max(1) as f64;
         let mut sum = 0f64;
         let mut containers = 0i64;
         for c in spec.init_containers.iter().flatten().chain(spec.containers.iter()) {
             containers += 1;
-            let Some(image) = c.image.as_deref() else { continue };
+            let Some(image) = c.image.as_deref() else {
+                continue;
+            };
             let name = normalized_image(image);
             if let Some(size) = node.images.get(&name) {
                 let spread = st.image_nodes.get(&name).copied().unwrap_or(0) as f64 / total;
@@ -187,7 +197,9 @@ mod tests {
         let p = pod(json!({"metadata": {"name": "p"}}));
         let err = NodeUnschedulable.filter(&cs, &p, ni(&st, "n"), &st).unwrap_err();
         assert_eq!(err.reasons, vec!["node(s) were unschedulable"]);
-        let p = pod(json!({"metadata": {"name": "p"}, "spec": {"tolerations": [{"key": "node.kubernetes.io/unschedulable", "operator": "Exists", "effect": "NoSchedule"}]}}));
+        let p = pod(
+            json!({"metadata": {"name": "p"}, "spec": {"tolerations": [{"key": "node.kubernetes.io/unschedulable", "operator": "Exists", "effect": "NoSchedule"}]}}),
+        );
         assert!(NodeUnschedulable.filter(&cs, &p, ni(&st, "n"), &st).is_ok());
     }
 
@@ -203,7 +215,9 @@ mod tests {
         assert_eq!(err.reasons, vec!["node(s) had untolerated taint {dedicated: gpu}"]);
         assert!(TaintToleration.filter(&cs, &p, ni(&st, "b"), &st).is_ok());
         assert_eq!(TaintToleration.score(&cs, &p, ni(&st, "b"), &st), 1);
-        let tol = pod(json!({"metadata": {"name": "p"}, "spec": {"tolerations": [{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}]}}));
+        let tol = pod(
+            json!({"metadata": {"name": "p"}, "spec": {"tolerations": [{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}]}}),
+        );
         assert!(TaintToleration.filter(&cs, &tol, ni(&st, "a"), &st).is_ok());
     }
 
@@ -213,9 +227,14 @@ mod tests {
         let cs = CycleState::default();
         let p = pod(json!({"metadata": {"name": "p"}, "spec": {"nodeSelector": {"disk": "ssd"}}}));
         assert!(NodeAffinity.filter(&cs, &p, ni(&st, "a"), &st).is_ok());
-        assert_eq!(NodeAffinity.filter(&cs, &p, ni(&st, "b"), &st).unwrap_err().reasons, vec!["node(s) didn't match Pod's node affinity/selector"]);
-        let p = pod(json!({"metadata": {"name": "p"}, "spec": {"affinity": {"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
-            {"weight": 7, "preference": {"matchExpressions": [{"key": "disk", "operator": "In", "values": ["ssd"]}]}}]}}}}));
+        assert_eq!(
+            NodeAffinity.filter(&cs, &p, ni(&st, "b"), &st).unwrap_err().reasons,
+            vec!["node(s) didn't match Pod's node affinity/selector"]
+        );
+        let p = pod(
+            json!({"metadata": {"name": "p"}, "spec": {"affinity": {"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+            {"weight": 7, "preference": {"matchExpressions": [{"key": "disk", "operator": "In", "values": ["ssd"]}]}}]}}}}),
+        );
         assert_eq!(NodeAffinity.score(&cs, &p, ni(&st, "a"), &st), 7);
         assert_eq!(NodeAffinity.score(&cs, &p, ni(&st, "b"), &st), 0);
     }
@@ -223,7 +242,11 @@ mod tests {
     #[test]
     fn ports() {
         let mut st = state(vec![node("a", json!({}), json!({}))]);
-        let mk = |name: &str| pod(json!({"metadata": {"name": name}, "spec": {"containers": [{"name": "c", "ports": [{"containerPort": 80, "hostPort": 8080}]}]}}));
+        let mk = |name: &str| {
+            pod(
+                json!({"metadata": {"name": name}, "spec": {"containers": [{"name": "c", "ports": [{"containerPort": 80, "hostPort": 8080}]}]}}),
+            )
+        };
         let cs = CycleState::default();
         assert!(NodePorts.filter(&cs, &mk("x"), ni(&st, "a"), &st).is_ok());
         st.add_pod(mk("x"), "a", false);

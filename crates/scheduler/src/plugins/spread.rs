@@ -58,7 +58,9 @@ fn constraints(pod: &PodInfo, action: &str) -> Vec<Constraint> {
 }
 
 fn node_counts(c: &Constraint, pod: &PodInfo, node: &NodeInfo) -> bool {
-    let Some(n) = node.node.as_deref() else { return false };
+    let Some(n) = node.node.as_deref() else {
+        return false;
+    };
     if c.honor_affinity && !helpers::pod_matches_node(&pod.pod, &node.name, node.labels()) {
         return false;
     }
@@ -72,7 +74,8 @@ fn node_counts(c: &Constraint, pod: &PodInfo, node: &NodeInfo) -> bool {
 }
 
 fn matching_on(c: &Constraint, pod: &PodInfo, node: &NodeInfo) -> i64 {
-    node.pods.iter().filter(|p| !p.terminating && p.namespace == pod.namespace && c.selector.matches(helpers::pod_labels(&p.pod))).count() as i64
+    node.pods.iter().filter(|p| !p.terminating && p.namespace == pod.namespace && c.selector.matches(helpers::pod_labels(&p.pod))).count()
+        as i64
 }
 
 /// The domain counts for the DoNotSchedule constraints.
@@ -94,7 +97,9 @@ pub struct ScoreState {
 fn count_domains(cons: &[Constraint], pod: &PodInfo, st: &State) -> Vec<HashMap<String, i64>> {
     let mut counts: Vec<HashMap<String, i64>> = vec![HashMap::new(); cons.len()];
     for name in &st.order {
-        let Some(node) = st.nodes.get(name) else { continue };
+        let Some(node) = st.nodes.get(name) else {
+            continue;
+        };
         let labels = node.labels();
         if !cons.iter().all(|c| labels.contains_key(&c.key)) {
             continue;
@@ -134,7 +139,9 @@ impl Plugin for PodTopologySpread {
         Ok(())
     }
     fn filter(&self, cs: &CycleState, pod: &PodInfo, node: &NodeInfo, _: &State) -> Result<(), Status> {
-        let Some(fs) = cs.spread.as_ref() else { return Ok(()) };
+        let Some(fs) = cs.spread.as_ref() else {
+            return Ok(());
+        };
         let labels = node.labels();
         for (i, c) in fs.constraints.iter().enumerate() {
             let Some(v) = labels.get(&c.key) else {
@@ -161,7 +168,9 @@ impl Plugin for PodTopologySpread {
         cs.spread_score = Some(ScoreState { constraints: cons, counts, weights });
     }
     fn score(&self, cs: &CycleState, _: &PodInfo, node: &NodeInfo, _: &State) -> i64 {
-        let Some(ss) = cs.spread_score.as_ref() else { return 0 };
+        let Some(ss) = cs.spread_score.as_ref() else {
+            return 0;
+        };
         let labels = node.labels();
         let mut score = 0f64;
         for (i, c) in ss.constraints.iter().enumerate() {
@@ -173,7 +182,9 @@ impl Plugin for PodTopologySpread {
         score.round() as i64
     }
     fn normalize(&self, cs: &CycleState, scores: &mut [i64], nodes: &[&NodeInfo]) {
-        let Some(ss) = cs.spread_score.as_ref() else { return };
+        let Some(ss) = cs.spread_score.as_ref() else {
+            return;
+        };
         let ignored = |n: &NodeInfo| ss.constraints.iter().any(|c| !n.labels().contains_key(&c.key));
         let considered = scores.iter().zip(nodes).filter(|(_, n)| !ignored(n)).map(|(s, _)| *s);
         let (min, max) = considered.fold((i64::MAX, i64::MIN), |(a, b), s| (a.min(s), b.max(s)));
@@ -212,7 +223,10 @@ mod tests {
         let mut cs = CycleState::default();
         PodTopologySpread.pre_filter(&mut cs, &p, &st).unwrap();
         // z1 has 1, z2 has 0: another in z1 makes skew 2
-        assert_eq!(PodTopologySpread.filter(&cs, &p, ni(&st, "a"), &st).unwrap_err().reasons, vec!["node(s) didn't match pod topology spread constraints"]);
+        assert_eq!(
+            PodTopologySpread.filter(&cs, &p, ni(&st, "a"), &st).unwrap_err().reasons,
+            vec!["node(s) didn't match pod topology spread constraints"]
+        );
         assert!(PodTopologySpread.filter(&cs, &p, ni(&st, "b"), &st).is_ok());
         let e = PodTopologySpread.filter(&cs, &p, ni(&st, "c"), &st).unwrap_err();
         assert_eq!(e.code, crate::framework::Code::UnschedulableAndUnresolvable);

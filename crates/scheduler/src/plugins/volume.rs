@@ -72,19 +72,29 @@ fn claim_class(pvc: &PersistentVolumeClaim) -> String {
 
 /// Whether an unbound PV can take the claim on this node.
 fn pv_fits(pv: &PersistentVolume, pvc: &PersistentVolumeClaim, node: &NodeInfo) -> bool {
-    let Some(spec) = pv.spec.as_ref() else { return false };
+    let Some(spec) = pv.spec.as_ref() else {
+        return false;
+    };
     if let Some(r) = spec.claim_ref.as_ref()
         && (r.name.as_deref() != pvc.metadata.name.as_deref() || r.namespace.as_deref() != pvc.metadata.namespace.as_deref())
     {
         return false;
     }
-    if pv.metadata.deletion_timestamp.is_some() || matches!(pv.status.as_ref().and_then(|s| s.phase.as_deref()), Some("Released" | "Failed")) {
+    if pv.metadata.deletion_timestamp.is_some()
+        || matches!(pv.status.as_ref().and_then(|s| s.phase.as_deref()), Some("Released" | "Failed"))
+    {
         return false;
     }
     if spec.storage_class_name.clone().unwrap_or_default() != claim_class(pvc) {
         return false;
     }
-    let size = spec.capacity.as_ref().and_then(|c| c.get("storage")).and_then(|q| apimachinery::quantity::parse(q).ok()).map(|q| q.value()).unwrap_or(0);
+    let size = spec
+        .capacity
+        .as_ref()
+        .and_then(|c| c.get("storage"))
+        .and_then(|q| apimachinery::quantity::parse(q).ok())
+        .map(|q| q.value())
+        .unwrap_or(0);
     if size < storage_request(pvc) {
         return false;
     }
@@ -102,18 +112,24 @@ fn pv_fits(pv: &PersistentVolume, pvc: &PersistentVolumeClaim, node: &NodeInfo) 
 }
 
 /// For each static claim, the PV chosen on `node` (smallest fitting, each PV once).
-pub fn choose_volumes(claims: &[Arc<PersistentVolumeClaim>], node: &NodeInfo, st: &State) -> Option<Vec<(Arc<PersistentVolumeClaim>, String)>> {
+pub fn choose_volumes(
+    claims: &[Arc<PersistentVolumeClaim>],
+    node: &NodeInfo,
+    st: &State,
+) -> Option<Vec<(Arc<PersistentVolumeClaim>, String)>> {
     let mut used: Vec<String> = Vec::new();
     let mut out = Vec::new();
     for pvc in claims {
-        let best = st
-            .pvs
-            .iter()
-            .filter(|(name, pv)| !used.contains(name) && pv_fits(pv, pvc, node))
-            .min_by_key(|(name, pv)| {
-                let size = pv.spec.as_ref().and_then(|s| s.capacity.as_ref()).and_then(|c| c.get("storage")).and_then(|q| apimachinery::quantity::parse(q).ok()).map(|q| q.value());
-                (size, (*name).clone())
-            })?;
+        let best = st.pvs.iter().filter(|(name, pv)| !used.contains(name) && pv_fits(pv, pvc, node)).min_by_key(|(name, pv)| {
+            let size = pv
+                .spec
+                .as_ref()
+                .and_then(|s| s.capacity.as_ref())
+                .and_then(|c| c.get("storage"))
+                .and_then(|q| apimachinery::quantity::parse(q).ok())
+                .map(|q| q.value());
+            (size, (*name).clone())
+        })?;
         used.push(best.0.clone());
         out.push((pvc.clone(), best.0.clone()));
     }
@@ -144,7 +160,9 @@ impl Plugin for VolumeBinding {
             match pvc.spec.as_ref().and_then(|s| s.volume_name.as_deref()).filter(|v| !v.is_empty()) {
                 Some(pv) => match st.pvs.get(pv) {
                     Some(pv) => fs.bound.push(pv.clone()),
-                    None => return Err(Status::unresolvable(NAME, format!("pvc {name} bound to non-existent persistentvolume {pv}"))),
+                    None => {
+                        return Err(Status::unresolvable(NAME, format!("pvc {name} bound to non-existent persistentvolume {pv}")));
+                    }
                 },
                 None => {
                     let class = st.classes.get(&claim_class(pvc));
@@ -168,7 +186,9 @@ impl Plugin for VolumeBinding {
         Ok(())
     }
     fn filter(&self, cs: &CycleState, _: &PodInfo, node: &NodeInfo, st: &State) -> Result<(), Status> {
-        let Some(fs) = cs.volume.as_ref() else { return Ok(()) };
+        let Some(fs) = cs.volume.as_ref() else {
+            return Ok(());
+        };
         if !fs.bound.iter().all(|pv| pv_matches_node(pv, node)) {
             return Err(Status::unresolvable(NAME, "node(s) had volume node affinity conflict"));
         }
@@ -191,7 +211,9 @@ pub struct VolumeActions {
 /// Decides the volume writes for a pod placed on `node`, and assumes them in the cache (the
 /// chosen PVs get a claimRef locally so the next pod does not pick them).
 pub fn assume_volumes(cs: &CycleState, node: &NodeInfo, st: &mut State) -> VolumeActions {
-    let Some(fs) = cs.volume.as_ref() else { return VolumeActions::default() };
+    let Some(fs) = cs.volume.as_ref() else {
+        return VolumeActions::default();
+    };
     let mut actions = VolumeActions { select_node: fs.to_provision.clone(), ..Default::default() };
     if let Some(chosen) = choose_volumes(&fs.to_match, node, st) {
         for (pvc, pv) in chosen {
@@ -239,7 +261,12 @@ mod tests {
         ]);
         st.classes.insert(
             "local".into(),
-            Arc::new(serde_json::from_value(json!({"metadata": {"name": "local"}, "provisioner": NO_PROVISIONER, "volumeBindingMode": "WaitForFirstConsumer"})).unwrap()),
+            Arc::new(
+                serde_json::from_value(
+                    json!({"metadata": {"name": "local"}, "provisioner": NO_PROVISIONER, "volumeBindingMode": "WaitForFirstConsumer"}),
+                )
+                .unwrap(),
+            ),
         );
         st.pvs.insert("pv-a".into(), local_pv("pv-a", "a", true));
         st.pvs.insert("pv-b".into(), local_pv("pv-b", "b", false));
@@ -249,7 +276,8 @@ mod tests {
             claim["spec"]["volumeName"] = json!(pv);
         }
         st.pvcs.insert("default/data".into(), Arc::new(serde_json::from_value(claim).unwrap()));
-        let p = pod(json!({"metadata": {"name": "p"}, "spec": {"volumes": [{"name": "v", "persistentVolumeClaim": {"claimName": "data"}}]}}));
+        let p =
+            pod(json!({"metadata": {"name": "p"}, "spec": {"volumes": [{"name": "v", "persistentVolumeClaim": {"claimName": "data"}}]}}));
         (st, p)
     }
 
@@ -259,7 +287,10 @@ mod tests {
         let mut cs = CycleState::default();
         VolumeBinding.pre_filter(&mut cs, &p, &st).unwrap();
         assert!(VolumeBinding.filter(&cs, &p, ni(&st, "a"), &st).is_ok());
-        assert_eq!(VolumeBinding.filter(&cs, &p, ni(&st, "b"), &st).unwrap_err().reasons, vec!["node(s) had volume node affinity conflict"]);
+        assert_eq!(
+            VolumeBinding.filter(&cs, &p, ni(&st, "b"), &st).unwrap_err().reasons,
+            vec!["node(s) had volume node affinity conflict"]
+        );
     }
 
     #[test]
@@ -268,7 +299,10 @@ mod tests {
         let mut cs = CycleState::default();
         VolumeBinding.pre_filter(&mut cs, &p, &st).unwrap();
         // pv-a is claimed by another claim
-        assert_eq!(VolumeBinding.filter(&cs, &p, ni(&st, "a"), &st).unwrap_err().reasons, vec!["node(s) didn't find available persistent volumes to bind"]);
+        assert_eq!(
+            VolumeBinding.filter(&cs, &p, ni(&st, "a"), &st).unwrap_err().reasons,
+            vec!["node(s) didn't find available persistent volumes to bind"]
+        );
         assert!(VolumeBinding.filter(&cs, &p, ni(&st, "b"), &st).is_ok());
         let node_b = ni(&st, "b").clone();
         let actions = assume_volumes(&cs, &node_b, &mut st);
@@ -280,10 +314,15 @@ mod tests {
     fn missing_and_immediate_claims() {
         let (mut st, _) = setup(None);
         let mut cs = CycleState::default();
-        let p = pod(json!({"metadata": {"name": "p"}, "spec": {"volumes": [{"name": "v", "persistentVolumeClaim": {"claimName": "nope"}}]}}));
+        let p =
+            pod(json!({"metadata": {"name": "p"}, "spec": {"volumes": [{"name": "v", "persistentVolumeClaim": {"claimName": "nope"}}]}}));
         assert_eq!(VolumeBinding.pre_filter(&mut cs, &p, &st).unwrap_err().reasons, vec!["persistentvolumeclaim \"nope\" not found"]);
         st.classes.clear();
-        let p = pod(json!({"metadata": {"name": "p"}, "spec": {"volumes": [{"name": "v", "persistentVolumeClaim": {"claimName": "data"}}]}}));
-        assert_eq!(VolumeBinding.pre_filter(&mut cs, &p, &st).unwrap_err().reasons, vec!["pod has unbound immediate PersistentVolumeClaims"]);
+        let p =
+            pod(json!({"metadata": {"name": "p"}, "spec": {"volumes": [{"name": "v", "persistentVolumeClaim": {"claimName": "data"}}]}}));
+        assert_eq!(
+            VolumeBinding.pre_filter(&mut cs, &p, &st).unwrap_err().reasons,
+            vec!["pod has unbound immediate PersistentVolumeClaims"]
+        );
     }
 }
