@@ -317,3 +317,37 @@ mod tests {
         assert_eq!(preempt(&plugins, &st, &never, &diag).unwrap_err(), "not eligible due to preemptionPolicy=Never.");
     }
 }
+
+#[cfg(test)]
+mod perf {
+    use super::*;
+    use crate::plugins::{default_profile, testutil::*};
+    use serde_json::json;
+
+    /// The decision loop alone (no API): `cargo test -p scheduler --release decisions_per_second -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn decisions_per_second() {
+        let nodes = 5000;
+        let pods = 5000;
+        let mut st = state(
+            (0..nodes)
+                .map(|i| {
+                    let mut n = node(&format!("n{i}"), json!({"kubernetes.io/hostname": format!("n{i}"), "zone": format!("z{}", i % 3)}), json!({}));
+                    n.status.as_mut().unwrap().allocatable.as_mut().unwrap().insert("memory".into(), k8s_openapi::apimachinery::pkg::api::resource::Quantity("32Gi".into()));
+                    n
+                })
+                .collect(),
+        );
+        let plugins = default_profile();
+        let mut rng = rand::rng();
+        let t = std::time::Instant::now();
+        for i in 0..pods {
+            let p = pod(json!({"metadata": {"name": format!("p{i}")}, "spec": {"containers": [{"name": "c", "image": "pause:3.10", "resources": {"requests": {"cpu": "100m", "memory": "500Mi"}}}]}}));
+            let (n, _) = schedule(&plugins, &mut st, &p, &mut rng).unwrap();
+            st.add_pod(p, &n, true);
+        }
+        let el = t.elapsed();
+        println!("{pods} decisions over {nodes} nodes in {:.2} s: {:.0}/s", el.as_secs_f64(), pods as f64 / el.as_secs_f64());
+    }
+}

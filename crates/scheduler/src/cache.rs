@@ -114,6 +114,8 @@ pub struct PodInfo {
     pub preferred_anti: Vec<AffinityTerm>,
     /// Whether it has a deletionTimestamp.
     pub terminating: bool,
+    /// Its containers' images (init containers first), normalized as nodes report them.
+    pub images: Vec<String>,
 }
 
 fn weighted(pod: &Pod, terms: Option<&Vec<WeightedPodAffinityTerm>>) -> Vec<AffinityTerm> {
@@ -157,6 +159,9 @@ impl PodInfo {
             preferred_affinity: weighted(&pod, pa.and_then(|a| a.preferred_during_scheduling_ignored_during_execution.as_ref())),
             preferred_anti: weighted(&pod, paa.and_then(|a| a.preferred_during_scheduling_ignored_during_execution.as_ref())),
             terminating: pod.metadata.deletion_timestamp.is_some(),
+            images: spec
+                .map(|s| s.init_containers.iter().flatten().chain(s.containers.iter()).map(|c| normalized_image(c.image.as_deref().unwrap_or(""))).collect())
+                .unwrap_or_default(),
             pod,
         }
     }

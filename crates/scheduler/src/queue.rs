@@ -82,6 +82,8 @@ struct Inner {
     seq: u64,
     cycle: u64,
     move_cycle: u64,
+    /// When parked pods were last checked for the 5-minute limit.
+    last_stale_check: Option<Instant>,
 }
 
 /// The queue; cheap to share.
@@ -139,6 +141,10 @@ impl Inner {
                 self.push_active(&uid);
             }
         }
+        if self.last_stale_check.is_some_and(|t| now.duration_since(t) < Duration::from_secs(1)) {
+            return;
+        }
+        self.last_stale_check = Some(now);
         let stale: Vec<String> = self
             .entries
             .iter()

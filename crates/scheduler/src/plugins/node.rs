@@ -1,7 +1,7 @@
 //! Plugins that look at one node alone: NodeUnschedulable, NodeName, TaintToleration,
 //! NodeAffinity, NodePorts, ImageLocality.
 
-use crate::cache::{NodeInfo, PodInfo, State, normalized_image};
+use crate::cache::{NodeInfo, PodInfo, State};
 use crate::framework::{CycleState, Plugin, Status, default_normalize};
 use crate::helpers;
 
@@ -161,20 +161,12 @@ impl Plugin for ImageLocality {
         1
     }
     fn score(&self, _: &CycleState, pod: &PodInfo, node: &NodeInfo, st: &State) -> i64 {
-        let Some(spec) = pod.pod.spec.as_ref() else {
-            return 0;
-        };
         let total = st.node_count().max(1) as f64;
         let mut sum = 0f64;
-        let mut containers = 0i64;
-        for c in spec.init_containers.iter().flatten().chain(spec.containers.iter()) {
-            containers += 1;
-            let Some(image) = c.image.as_deref() else {
-                continue;
-            };
-            let name = normalized_image(image);
-            if let Some(size) = node.images.get(&name) {
-                let spread = st.image_nodes.get(&name).copied().unwrap_or(0) as f64 / total;
+        let containers = pod.images.len() as i64;
+        for name in &pod.images {
+            if let Some(size) = node.images.get(name) {
+                let spread = st.image_nodes.get(name).copied().unwrap_or(0) as f64 / total;
                 sum += *size as f64 * spread;
             }
         }
