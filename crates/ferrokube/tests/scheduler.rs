@@ -254,3 +254,41 @@ fn node_selector_and_node_affinity() {
     s.ok(&["label", "node", "hdd", "disk=nvme", "--overwrite"]);
     assert_eq!(wait_bound(&s, "none"), "hdd");
 }
+
+fn phase(s: &Server, pod: &str) -> String {
+    s.ok(&["get", "pod", pod, "-o", "jsonpath={.status.phase}"]).trim().to_string()
+}
+
+#[test]
+fn simulated_nodes_run_what_is_scheduled_and_preemption_completes() {
+    let s = Server::start();
+    s.ok_stdin(
+        &["create", "-f", "-"],
+        r#"{"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": "critical"}, "value": 1000000}"#,
+    );
+    let _sim = s.sim(3, &["--zones", "3", "--cpu", "1"]);
+    let spread = json!({"topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone",
+        "whenUnsatisfiable": "DoNotSchedule", "labelSelector": {"matchLabels": {"app": "filler"}}}]});
+    for i in 0..3 {
+        create_pod(&s, &format!("filler{i}"), "700m", spread.clone(), json!({"app": "filler"}));
+    }
+    let mut nodes: Vec<String> = (0..3).map(|i| wait_bound(&s, &format!("filler{i}"))).collect();
+    nodes.sort();
+    nodes.dedup();
+    assert_eq!(nodes.len(), 3, "one filler per zone");
+    for i in 0..3 {
+        eventually(WAIT, "filler running", || phase(&s, &format!("filler{i}")) == "Running");
+    }
+    // every node is full: the critical pod evicts one filler, the simulated kubelet finishes
+    // the victim's termination, and the critical pod runs where it was nominated
+    create_pod(&s, "critical", "700m", json!({"priorityClassName": "critical"}), json!({}));
+    let mut nominated = String::new();
+    eventually(WAIT, "critical nominated", || {
+        nominated = s.ok(&["get", "pod", "critical", "-o", "jsonpath={.status.nominatedNodeName}"]).trim().to_string();
+        !nominated.is_empty()
+    });
+    assert_eq!(wait_bound(&s, "critical"), nominated);
+    eventually(WAIT, "critical running", || phase(&s, "critical") == "Running");
+    let remaining = s.ok(&["get", "pods", "-l", "app=filler", "-o", "name"]);
+    assert_eq!(remaining.lines().count(), 2, "{remaining}");
+}
