@@ -9,6 +9,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Namespace, Node, ObjectReference, PersistentVolume, PersistentVolumeClaim, Pod};
 use k8s_openapi::api::events::v1::Event;
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
@@ -61,6 +62,7 @@ pub async fn run(client: kube::Client) {
     tasks.spawn(informer::<Namespace>(Api::all(client.clone()), shared.clone(), on_namespace, on_namespace_delete, |_, _| {}));
     tasks.spawn(informer::<PersistentVolumeClaim>(Api::all(client.clone()), shared.clone(), on_pvc, on_pvc_delete, |_, _| {}));
     tasks.spawn(informer::<PersistentVolume>(Api::all(client.clone()), shared.clone(), on_pv, on_pv_delete, |_, _| {}));
+    tasks.spawn(informer::<PodDisruptionBudget>(Api::all(client.clone()), shared.clone(), on_pdb, on_pdb_delete, |_, _| {}));
     tasks.spawn(informer::<StorageClass>(Api::all(client.clone()), shared.clone(), on_class, on_class_delete, |_, _| {}));
     loop {
         let notified = shared.synced.notified();
@@ -240,6 +242,18 @@ fn on_pv(s: &Shared, pv: PersistentVolume) {
 
 fn on_pv_delete(s: &Shared, pv: PersistentVolume) {
     s.state.lock().pvs.remove(pv.metadata.name.as_deref().unwrap_or(""));
+}
+
+fn on_pdb(s: &Shared, pdb: PodDisruptionBudget) {
+    let key = ns_key(&pdb);
+    let mut st = s.state.lock();
+    st.pdbs.retain(|p| ns_key(p.as_ref()) != key);
+    st.pdbs.push(Arc::new(pdb));
+}
+
+fn on_pdb_delete(s: &Shared, pdb: PodDisruptionBudget) {
+    let key = ns_key(&pdb);
+    s.state.lock().pdbs.retain(|p| ns_key(p.as_ref()) != key);
 }
 
 fn on_class(s: &Shared, sc: StorageClass) {
