@@ -365,7 +365,7 @@ fn reference(pod: &Pod) -> ObjectReference {
 /// Records an events.k8s.io/v1 Event about a pod, as the scheduler's event recorder does.
 /// Queues an events.k8s.io/v1 Event about a pod for the event writer (as upstream's
 /// broadcaster, events never hold up binding).
-fn record(s: &Shared, pod: &Pod, warning: bool, reason: &str, action: &str, note: String) {
+fn record(s: &Shared, pod: &Pod, related: Option<&Pod>, warning: bool, reason: &str, action: &str, note: String) {
     let ns = pod.metadata.namespace.clone().unwrap_or_else(|| "default".into());
     let now = jiff::Timestamp::now();
     let ev = Event {
@@ -382,6 +382,7 @@ fn record(s: &Shared, pod: &Pod, warning: bool, reason: &str, action: &str, note
         reporting_controller: Some(SCHEDULER_NAME.into()),
         reporting_instance: Some(s.instance.clone()),
         regarding: Some(reference(pod)),
+        related: related.map(reference),
         ..Default::default()
     };
     let _ = s.events.send(ev);
@@ -424,7 +425,7 @@ async fn bind(s: &Shared, pod: Arc<Pod>, node: &str, volumes: volume::VolumeActi
     let res: Result<serde_json::Value, kube::Error> = pods.create_subresource("binding", &name, &PostParams::default(), &binding).await;
     match res {
         Ok(_) => {
-            record(s, &pod, false, "Scheduled", "Binding", format!("Successfully assigned {ns}/{name} to {node}"));
+            record(s, &pod, None, false, "Scheduled", "Binding", format!("Successfully assigned {ns}/{name} to {node}"));
         }
         Err(kube::Error::Api(ae)) if ae.code == 404 => {
             // the pod is gone
@@ -432,7 +433,7 @@ async fn bind(s: &Shared, pod: Arc<Pod>, node: &str, volumes: volume::VolumeActi
         }
         Err(e) => {
             tracing::warn!(pod = %format!("{ns}/{name}"), node, error = %e, "binding failed");
-            record(s, &pod, true, "FailedScheduling", "Scheduling", format!("Binding rejected: {e}"));
+            record(s, &pod, None, true, "FailedScheduling", "Scheduling", format!("Binding rejected: {e}"));
             forget_and_retry(s, pod, &uid);
         }
     }
@@ -469,7 +470,7 @@ async fn bind_volumes(s: &Shared, node: &str, v: &volume::VolumeActions) -> Resu
 async fn report_failure(s: &Shared, pod: &Pod, message: &str, preemption: Option<Candidate>) {
     let ns = pod.metadata.namespace.clone().unwrap_or_default();
     let name = pod.metadata.name.clone().unwrap_or_default();
-    record(s, pod, true, "FailedScheduling", "Scheduling", message.to_string());
+    record(s, pod, None, true, "FailedScheduling", "Scheduling", message.to_string());
     let nominated = preemption.as_ref().map(|c| c.node.as_str());
     let current = pod.status.as_ref().and_then(|st| st.conditions.as_ref()).and_then(|c| c.iter().find(|c| c.type_ == "PodScheduled"));
     let same = current
@@ -510,7 +511,7 @@ async fn evict_victim(s: &Shared, preemptor: &Pod, victim: &PodInfo, node: &str)
     match api.delete(&victim.name, &DeleteParams::default()).await {
         Ok(_) => {
             let uid = preemptor.metadata.uid.as_deref().unwrap_or("");
-            record(s, &victim.pod, false, "Preempted", "Preempting", format!("Preempted by pod {uid} on node {node}"));
+            record(s, &victim.pod, Some(preemptor), false, "Preempted", "Preempting", format!("Preempted by pod {uid} on node {node}"));
         }
         Err(e) => {
             tracing::warn!(victim = %victim.key(), error = %e, "deleting a preemption victim")
