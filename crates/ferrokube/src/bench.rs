@@ -523,6 +523,11 @@ pub async fn scheduler(args: SchedulerBenchArgs) -> anyhow::Result<()> {
     let build = if cfg!(debug_assertions) { "debug build" } else { "release build" };
     println!("ferrokube bench scheduler: nodes={} pods={} clients={} ({build})", args.nodes, args.pods, args.clients);
     let (proc, _) = tokio::task::spawn_blocking(|| start_server(&[])).await??;
+    // /readyz can answer before the server has written its kubeconfig
+    let waited = Instant::now();
+    while !proc.kubeconfig.exists() && waited.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let c = client(&proc.kubeconfig).await?;
     let nss: Api<Namespace> = Api::all(c.clone());
     let ns: Namespace = serde_json::from_value(serde_json::json!({"metadata": {"name": "bench"}}))?;
