@@ -8,12 +8,20 @@
 //! everything it knows comes through the Kubernetes API.
 
 pub mod certificates;
+pub mod disruption;
+pub mod endpoints;
+pub mod endpointslice;
 pub mod leaderelection;
 pub mod namespace;
+pub mod nodeipam;
+pub mod nodelifecycle;
+pub mod podautoscaler;
 pub mod resourcequota;
 pub mod serviceaccount;
+pub mod stores;
 pub mod tokencleaner;
 pub mod tokens;
+pub mod ttl;
 
 /// Errors of a controller's reconcile step (all retried with back-off).
 #[derive(Debug, thiserror::Error)]
