@@ -8,12 +8,15 @@
 //! everything it knows comes through the Kubernetes API.
 
 pub mod certificates;
+pub mod cronjob;
+pub mod job;
 pub mod leaderelection;
 pub mod namespace;
 pub mod resourcequota;
 pub mod serviceaccount;
 pub mod tokencleaner;
 pub mod tokens;
+pub mod ttlafterfinished;
 
 /// Errors of a controller's reconcile step (all retried with back-off).
 #[derive(Debug, thiserror::Error)]

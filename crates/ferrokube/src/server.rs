@@ -42,6 +42,11 @@ const CONTROLLER_IDENTITIES: &[&str] = &[
     "token-cleaner",
     "certificate-controller",
     "root-ca-cert-publisher",
+    "job-controller",
+    "ttl-after-finished-controller",
+    "cronjob-controller",
+    "statefulset-controller",
+    "daemon-set-controller",
 ];
 
 /// kube-controller-manager: each controller an API client with its own identity.
@@ -101,6 +106,9 @@ impl ControllerManager {
             self.client("root-ca-cert-publisher"),
             self.ca_pem.clone(),
         ));
+        set.spawn(controllers::job::run(self.client("job-controller")));
+        set.spawn(controllers::cronjob::run(self.client("cronjob-controller")));
+        set.spawn(controllers::ttlafterfinished::run(self.client("ttl-after-finished-controller")));
         while let Some(r) = set.join_next().await {
             if let Err(e) = r {
                 tracing::error!(error = %e, "a controller ended");
