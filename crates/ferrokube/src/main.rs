@@ -10,6 +10,7 @@ mod admin;
 mod bench;
 mod datastore;
 mod server;
+mod simulate;
 
 /// Kubernetes in one binary, secure by default.
 #[derive(Parser, Debug)]
@@ -37,6 +38,47 @@ enum Command {
     /// The datastore: migrate from the embedded store to etcd.
     #[command(subcommand)]
     Datastore(datastore::DatastoreCommand),
+    /// Simulated nodes (what KWOK does): N Nodes with Leases and status kept fresh, whose pods
+    /// go Running (and Succeeded/Failed per annotation) without containers.
+    Sim(SimArgs),
+}
+
+/// Flags of `ferrokube sim`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct SimArgs {
+    /// The cluster to join (nodes, leases and pod status are written with its identity).
+    #[arg(long)]
+    pub kubeconfig: PathBuf,
+    /// How many nodes.
+    #[arg(long, default_value_t = 1)]
+    pub nodes: usize,
+    /// Pod capacity of each node.
+    #[arg(long, alias = "pods", default_value_t = 110)]
+    pub pods_per_node: u32,
+    /// Node names are PREFIX<index>.
+    #[arg(long, default_value = "sim-")]
+    pub name_prefix: String,
+    /// Spread the nodes over this many zones (topology.kubernetes.io/zone=zone-<i % zones>).
+    #[arg(long, default_value_t = 1)]
+    pub zones: usize,
+    /// CPU capacity of each node.
+    #[arg(long, default_value = "8")]
+    pub cpu: String,
+    /// Memory capacity of each node.
+    #[arg(long, default_value = "32Gi")]
+    pub memory: String,
+    /// Extra node labels, KEY=VALUE (repeatable).
+    #[arg(long = "label")]
+    pub labels: Vec<String>,
+    /// Seconds between Lease renewals of each node.
+    #[arg(long, default_value_t = 10)]
+    pub lease_interval_seconds: u64,
+    /// Seconds between node status heartbeats.
+    #[arg(long, default_value_t = 60)]
+    pub status_interval_seconds: u64,
+    /// API requests in flight at once.
+    #[arg(long, default_value_t = 32)]
+    pub concurrency: usize,
 }
 
 #[derive(Subcommand, Debug)]
@@ -132,14 +174,16 @@ fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = || tokio::runtime::Builder::new_multi_thread().enable_all().build();
     match cli.command {
-        Command::Server(args) => rt.block_on(server::run(*args)),
-        Command::Bench(BenchCommand::Api(args)) => rt.block_on(bench::api(args)),
-        Command::Bench(BenchCommand::Store(args)) => rt.block_on(bench::store(args)),
+        Command::Server(args) => rt()?.block_on(server::run(*args)),
+        Command::Bench(BenchCommand::Api(args)) => rt()?.block_on(bench::api(args)),
+        Command::Bench(BenchCommand::Store(args)) => rt()?.block_on(bench::store(args)),
         Command::Kubeconfig(args) => admin::kubeconfig(args),
-        Command::SecretsEncrypt(cmd) => rt.block_on(admin::secrets_encrypt(cmd)),
-        Command::Snapshot(cmd) => rt.block_on(datastore::snapshot(cmd)),
-        Command::Datastore(datastore::DatastoreCommand::Migrate(args)) => rt.block_on(datastore::migrate(args)),
+        Command::SecretsEncrypt(cmd) => rt()?.block_on(admin::secrets_encrypt(cmd)),
+        Command::Snapshot(cmd) => rt()?.block_on(datastore::snapshot(cmd)),
+        Command::Datastore(datastore::DatastoreCommand::Migrate(args)) => rt()?.block_on(datastore::migrate(args)),
+        // Light by design: one thread runs thousands of simulated nodes.
+        Command::Sim(args) => tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(simulate::run(args)),
     }
 }
