@@ -477,7 +477,9 @@ async fn orphan_cleanup(client: kube::Client) {
 
 async fn remove_finalizer(api: &Api<Pod>, pod: &Pod) -> Result<()> {
     let rest: Vec<String> = pod.finalizers().iter().filter(|f| *f != TRACKING_FINALIZER).cloned().collect();
-    let patch = serde_json::json!({"metadata": {"finalizers": rest, "resourceVersion": pod.resource_version()}});
+    // an emptied list is dropped, as upstream's encoding omits it
+    let finalizers = if rest.is_empty() { serde_json::Value::Null } else { serde_json::json!(rest) };
+    let patch = serde_json::json!({"metadata": {"finalizers": finalizers, "resourceVersion": pod.resource_version()}});
     match api.patch(&pod.name_any(), &PatchParams::default(), &Patch::Merge(&patch)).await {
         Ok(_) => Ok(()),
         Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
@@ -495,7 +497,7 @@ async fn write_status(api: &Api<Job>, job: &Job, status: &JobStatus) -> Result<J
     }
 }
 
-async fn reconcile(job: Arc<Job>, ctx: Arc<Ctx>) -> Result<Action> {
+async fn reconcile(mut job: Arc<Job>, ctx: Arc<Ctx>) -> Result<Action> {
     let spec = job.spec.clone().unwrap_or_default();
     if spec.managed_by.as_deref().is_some_and(|m| m != MANAGED_BY) {
         return Ok(Action::await_change());
@@ -611,7 +613,7 @@ async fn reconcile(job: Arc<Job>, ctx: Arc<Ctx>) -> Result<Action> {
         {
             set_condition(&mut status, new_condition("FailureTarget", "True", "PodFailurePolicy", m, now));
         }
-        write_status(&jobs, &job, &status).await?;
+        job = Arc::new(write_status(&jobs, &job, &status).await?);
         let mut guard = ctx.backoff.lock().map_err(|_| Error::Pending("backoff lock".into()))?;
         let rec = guard.entry(key.clone()).or_default();
         if new_success {

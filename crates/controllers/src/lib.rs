@@ -9,11 +9,13 @@
 
 pub mod certificates;
 pub mod cronjob;
+pub mod daemonset;
 pub mod job;
 pub mod leaderelection;
 pub mod namespace;
 pub mod resourcequota;
 pub mod serviceaccount;
+pub mod statefulset;
 pub mod tokencleaner;
 pub mod tokens;
 pub mod ttlafterfinished;

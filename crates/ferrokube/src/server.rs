@@ -108,6 +108,8 @@ impl ControllerManager {
         ));
         set.spawn(controllers::job::run(self.client("job-controller")));
         set.spawn(controllers::cronjob::run(self.client("cronjob-controller")));
+        set.spawn(controllers::statefulset::run(self.client("statefulset-controller")));
+        set.spawn(controllers::daemonset::run(self.client("daemon-set-controller")));
         set.spawn(controllers::ttlafterfinished::run(self.client("ttl-after-finished-controller")));
         while let Some(r) = set.join_next().await {
             if let Err(e) = r {
