@@ -56,6 +56,11 @@ const CONTROLLER_IDENTITIES: &[&str] = &[
     "disruption-controller",
     "horizontal-pod-autoscaler",
     "ttl-controller",
+    "job-controller",
+    "ttl-after-finished-controller",
+    "cronjob-controller",
+    "statefulset-controller",
+    "daemon-set-controller",
 ];
 
 /// kube-controller-manager: each controller an API client with its own identity.
@@ -163,6 +168,11 @@ impl ControllerManager {
         set.spawn(controllers::disruption::run(self.informers.clone(), self.client("disruption-controller")));
         set.spawn(controllers::podautoscaler::run(self.informers.clone(), self.client("horizontal-pod-autoscaler")));
         set.spawn(controllers::ttl::run(self.informers.clone(), self.client("ttl-controller")));
+        set.spawn(controllers::job::run(self.client("job-controller")));
+        set.spawn(controllers::cronjob::run(self.client("cronjob-controller")));
+        set.spawn(controllers::statefulset::run(self.client("statefulset-controller")));
+        set.spawn(controllers::daemonset::run(self.client("daemon-set-controller")));
+        set.spawn(controllers::ttlafterfinished::run(self.client("ttl-after-finished-controller")));
         while let Some(r) = set.join_next().await {
             if let Err(e) = r {
                 tracing::error!(error = %e, "a controller ended");
