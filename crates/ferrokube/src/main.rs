@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 mod admin;
 mod bench;
+mod bench_cluster;
 mod datastore;
 mod server;
 mod simulate;
@@ -87,6 +88,8 @@ enum BenchCommand {
     Api(bench::ApiBenchArgs),
     /// The store: writes/s and latency at 1, 100, 1,000 clients against a local etcd; churn.
     Store(bench::StoreBenchArgs),
+    /// The control plane end to end: simulated nodes, one big Deployment, time to all Running.
+    Cluster(bench_cluster::ClusterBenchArgs),
 }
 
 /// Flags of `ferrokube server`.
@@ -110,6 +113,22 @@ pub struct ServerArgs {
     /// NodePort range of services.
     #[arg(long, default_value = "30000-32767")]
     pub service_node_port_range: String,
+    /// Terminated pods kept before the pod garbage collector deletes the oldest (0: never).
+    #[arg(long, default_value_t = 12500)]
+    pub terminated_pod_gc_threshold: usize,
+    /// Pod IP range of the cluster: each node gets a block of it as `spec.podCIDR`.
+    #[arg(long, default_value = "10.42.0.0/16")]
+    pub cluster_cidr: String,
+    /// Prefix length of each node's pod CIDR block.
+    #[arg(long, default_value_t = 24)]
+    pub node_cidr_mask_size: u8,
+    /// How long a node may go without a heartbeat (Lease renewal or status) before it is
+    /// marked unreachable (`40s`).
+    #[arg(long, default_value = "40s")]
+    pub node_monitor_grace_period: String,
+    /// How often the node lifecycle controller checks the nodes' heartbeats (`5s`).
+    #[arg(long, default_value = "5s")]
+    pub node_monitor_period: String,
     /// Seconds between compactions of storage history; each compaction keeps one interval of
     /// history (watchers may resume from any revision in it).
     #[arg(long, default_value_t = 300)]
@@ -179,6 +198,7 @@ fn main() -> anyhow::Result<()> {
         Command::Server(args) => rt()?.block_on(server::run(*args)),
         Command::Bench(BenchCommand::Api(args)) => rt()?.block_on(bench::api(args)),
         Command::Bench(BenchCommand::Store(args)) => rt()?.block_on(bench::store(args)),
+        Command::Bench(BenchCommand::Cluster(args)) => rt()?.block_on(bench_cluster::run(args)),
         Command::Kubeconfig(args) => admin::kubeconfig(args),
         Command::SecretsEncrypt(cmd) => rt()?.block_on(admin::secrets_encrypt(cmd)),
         Command::Snapshot(cmd) => rt()?.block_on(datastore::snapshot(cmd)),

@@ -2,7 +2,8 @@
 //!
 //! Mutating phase (before the strategy prepares and validates the object): LimitRanger
 //! (default requests and limits), ServiceAccount
-//! (default service account, the projected `kube-api-access-*` token volume), then the
+//! (default service account, the projected `kube-api-access-*` token volume),
+//! DefaultTolerationSeconds (300 s tolerations of the not-ready/unreachable taints), then the
 //! mutating admission webhooks.
 //! Validating phase (after the strategy's validation, before the write): NamespaceLifecycle,
 //! ServiceAccount, NodeRestriction, PodSecurity, DenyServiceExternalIPs, RBAC escalation
@@ -20,6 +21,7 @@ use crate::auth::UserInfo;
 use crate::registry::{Object, Resource};
 
 pub mod certificates;
+pub mod default_toleration_seconds;
 pub mod lifecycle;
 pub mod limit_ranger;
 pub mod node_restriction;
@@ -84,6 +86,7 @@ impl Request<'_> {
 pub async fn mutate(api: &Api, req: &Request<'_>, obj: &mut Box<dyn Object>) -> ApiResult<()> {
     limit_ranger::mutate(api, req, obj.as_mut())?;
     service_account::mutate(api, req, obj.as_mut())?;
+    default_toleration_seconds::mutate(req, obj.as_mut())?;
     webhook::mutate(api, req, obj).await?;
     Ok(())
 }
