@@ -60,7 +60,8 @@ fn meta(name: &str, ns: Option<&str>, labels: &[(&str, &str)]) -> ObjectMeta {
     }
 }
 
-/// Upstream's default RBAC policy: created when missing; roles and bindings annotated
+/// Upstream's default RBAC policy (plus ferrokube's node-joining defaults,
+/// `rbac::bootstrap::ferrokube_*`): created when missing; roles and bindings annotated
 /// `rbac.authorization.kubernetes.io/autoupdate: "true"` are brought back to the defaults
 /// when they drifted (as kube-apiserver reconciles them at start). Aggregated ClusterRoles are
 /// stored with the union of the rules they aggregate.
@@ -68,6 +69,7 @@ async fn rbac_policy(api: &Api) -> ApiResult<()> {
     use k8s_openapi::api::rbac::v1 as rbac_api;
     let group = "rbac.authorization.k8s.io";
     let mut roles = rbac::bootstrap_cluster_roles();
+    roles.extend(rbac::bootstrap::ferrokube_cluster_roles());
     rbac::aggregate_all(&mut roles);
     for role in roles {
         reconcile(api, group, "clusterroles", "", Box::new(role), |new, old| {
@@ -76,7 +78,7 @@ async fn rbac_policy(api: &Api) -> ApiResult<()> {
         })
         .await?;
     }
-    for b in rbac::bootstrap_cluster_role_bindings() {
+    for b in rbac::bootstrap_cluster_role_bindings().into_iter().chain(rbac::bootstrap::ferrokube_cluster_role_bindings()) {
         reconcile(api, group, "clusterrolebindings", "", Box::new(b), |new, old| {
             let (n, o) = (new.as_any().downcast_ref::<rbac_api::ClusterRoleBinding>(), old.as_any().downcast_ref::<rbac_api::ClusterRoleBinding>());
             n.zip(o).is_some_and(|(n, o)| n.subjects == o.subjects && n.role_ref == o.role_ref)

@@ -1,8 +1,14 @@
-//! The CSR signing controller (upstream's `csrsigning` for the
-//! `kubernetes.io/kube-apiserver-client` signer): an approved CertificateSigningRequest of that
-//! signer gets a client certificate from the cluster CA, valid for the requested
-//! `expirationSeconds` (at least 10 minutes, at most a year). A request with usages the signer
-//! does not allow is marked Failed.
+//! The CSR signing controller (upstream's `csrsigning`): approved CertificateSigningRequests of
+//! the built-in signers get their certificate from the cluster CA, valid for the requested
+//! `expirationSeconds` (at least 10 minutes, at most a year):
+//! - `kubernetes.io/kube-apiserver-client`: any subject, client usages only;
+//! - `kubernetes.io/kube-apiserver-client-kubelet`: a node's client certificate
+//!   (`CN=system:node:<name>`, `O=system:nodes`, no SANs) — [`validate_kubelet_client`];
+//! - `kubernetes.io/kubelet-serving`: a node's serving certificate (DNS/IP SANs) —
+//!   [`validate_kubelet_serving`].
+//!
+//! A request that breaks its signer's rules is marked Failed (reason `SignerValidationFailure`,
+//! upstream's message). Approval is another controller's job (`csrapproving`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,8 +22,16 @@ use kube::runtime::watcher;
 
 use crate::{Error, Result};
 
-/// The signer this controller serves.
+/// The generic client signer.
 pub const SIGNER: &str = "kubernetes.io/kube-apiserver-client";
+/// The signer of nodes' client certificates.
+pub const KUBELET_CLIENT_SIGNER: &str = "kubernetes.io/kube-apiserver-client-kubelet";
+/// The signer of nodes' serving certificates.
+pub const KUBELET_SERVING_SIGNER: &str = "kubernetes.io/kubelet-serving";
+/// The prefix of a node's user name.
+pub const NODE_USER_PREFIX: &str = "system:node:";
+/// The group of nodes.
+pub const NODES_GROUP: &str = "system:nodes";
 const MAX_SECONDS: i64 = 365 * 86400;
 const MIN_SECONDS: i64 = 600;
 
@@ -26,7 +40,8 @@ struct Ctx {
     ca: pki::Ca,
 }
 
-fn has(csr: &CertificateSigningRequest, kind: &str) -> bool {
+/// Whether the request carries a True condition of `kind` (Approved, Denied, Failed).
+pub(crate) fn has(csr: &CertificateSigningRequest, kind: &str) -> bool {
     csr.status.as_ref().and_then(|s| s.conditions.as_ref()).is_some_and(|c| c.iter().any(|c| c.type_ == kind && c.status == "True"))
 }
 
@@ -44,8 +59,98 @@ pub async fn run(client: kube::Client, ca: pki::Ca) {
         .await;
 }
 
+/// Whether a usage list is exactly one of the allowed sets (order and repeats aside).
+fn usages_are(usages: &[String], sets: &[&[&str]]) -> bool {
+    let have: std::collections::BTreeSet<&str> = usages.iter().map(String::as_str).collect();
+    sets.iter().any(|set| have == set.iter().copied().collect())
+}
+
+/// Upstream's rules for a node client certificate request: `O=system:nodes` exactly, CN
+/// `system:node:<name>`, no SANs, usages (key encipherment,) digital signature, client auth.
+pub fn validate_kubelet_client(req: &pki::CertInfo, usages: &[String]) -> Result<(), String> {
+    if req.organizations != [NODES_GROUP] {
+        return Err("subject organization is not system:nodes".into());
+    }
+    if !req.dns_names.is_empty() {
+        return Err("DNS subjectAltNames are not allowed".into());
+    }
+    if !req.ips.is_empty() {
+        return Err("IP subjectAltNames are not allowed".into());
+    }
+    if !req.other_names.is_empty() {
+        return Err("Email and URI subjectAltNames are not allowed".into());
+    }
+    if !req.common_name.starts_with(NODE_USER_PREFIX) {
+        return Err("subject common name does not begin with system:node:".into());
+    }
+    if !usages_are(usages, &[&["client auth", "digital signature", "key encipherment"], &["client auth", "digital signature"]]) {
+        return Err("usages did not match [client auth digital signature key encipherment]".into());
+    }
+    Ok(())
+}
+
+/// Upstream's rules for a node serving certificate request: `O=system:nodes` exactly, at least
+/// one DNS or IP SAN and no other kind, CN `system:node:<name>`, usages (key encipherment,)
+/// digital signature, server auth.
+pub fn validate_kubelet_serving(req: &pki::CertInfo, usages: &[String]) -> Result<(), String> {
+    if req.organizations != [NODES_GROUP] {
+        return Err("subject organization is not system:nodes".into());
+    }
+    if req.dns_names.is_empty() && req.ips.is_empty() {
+        return Err("DNS or IP subjectAltName is required".into());
+    }
+    if !req.other_names.is_empty() {
+        return Err("Email and URI subjectAltNames are not allowed".into());
+    }
+    if !req.common_name.starts_with(NODE_USER_PREFIX) {
+        return Err("subject common name does not begin with system:node:".into());
+    }
+    if !usages_are(usages, &[&["digital signature", "key encipherment", "server auth"], &["digital signature", "server auth"]]) {
+        return Err("usages did not match [digital signature key encipherment server auth]".into());
+    }
+    Ok(())
+}
+
+fn failed(message: String) -> CertificateSigningRequestCondition {
+    CertificateSigningRequestCondition {
+        type_: "Failed".into(),
+        status: "True".into(),
+        reason: Some("SignerValidationFailure".into()),
+        message: Some(message),
+        last_update_time: Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(jiff::Timestamp::now())),
+        last_transition_time: None,
+    }
+}
+
+/// What the signer does with an approved request: a certificate PEM, or why it fails.
+fn sign(ca: &pki::Ca, csr: &CertificateSigningRequest) -> Result<String, String> {
+    let pem = String::from_utf8_lossy(&csr.spec.request.0).to_string();
+    let usages = csr.spec.usages.clone().unwrap_or_default();
+    let seconds = csr.spec.expiration_seconds.map(i64::from).unwrap_or(MAX_SECONDS).clamp(MIN_SECONDS, MAX_SECONDS);
+    let info = pki::csr_subject(&pem).ok_or_else(|| "the request does not parse".to_string())?;
+    let signed = match csr.spec.signer_name.as_str() {
+        SIGNER => {
+            let allowed = ["digital signature", "key encipherment", "client auth"];
+            if !usages.iter().any(|u| u == "client auth") || usages.iter().any(|u| !allowed.contains(&u.as_str())) {
+                return Err(format!("invalid usage for client certificate: {}", usages.join(", ")));
+            }
+            ca.sign_client_csr(&pem, seconds)
+        }
+        KUBELET_CLIENT_SIGNER => {
+            validate_kubelet_client(&info, &usages)?;
+            ca.sign_client_csr(&pem, seconds)
+        }
+        KUBELET_SERVING_SIGNER => {
+            validate_kubelet_serving(&info, &usages)?;
+            ca.sign_serving_csr(&pem, seconds)
+        }
+        _ => return Err("not a signer of this controller".into()),
+    };
+    signed.map_err(|e| format!("the request does not parse: {e}"))
+}
+
 async fn reconcile(csr: Arc<CertificateSigningRequest>, ctx: Arc<Ctx>) -> Result<Action> {
-    if csr.spec.signer_name != SIGNER
+    if ![SIGNER, KUBELET_CLIENT_SIGNER, KUBELET_SERVING_SIGNER].contains(&csr.spec.signer_name.as_str())
         || !has(&csr, "Approved")
         || has(&csr, "Denied")
         || has(&csr, "Failed")
@@ -55,35 +160,56 @@ async fn reconcile(csr: Arc<CertificateSigningRequest>, ctx: Arc<Ctx>) -> Result
     }
     let name = csr.metadata.name.clone().unwrap_or_default();
     let mut updated = (*csr).clone();
-    let usages = csr.spec.usages.clone().unwrap_or_default();
-    let allowed = ["digital signature", "key encipherment", "client auth"];
     let status = updated.status.get_or_insert_with(Default::default);
-    if !usages.iter().any(|u| u == "client auth") || usages.iter().any(|u| !allowed.contains(&u.as_str())) {
-        status.conditions.get_or_insert_with(Vec::new).push(CertificateSigningRequestCondition {
-            type_: "Failed".into(),
-            status: "True".into(),
-            reason: Some("SignerValidationFailure".into()),
-            message: Some(format!("invalid usage for client certificate: {}", usages.join(", "))),
-            last_update_time: Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(jiff::Timestamp::now())),
-            last_transition_time: None,
-        });
-    } else {
-        let seconds = csr.spec.expiration_seconds.map(i64::from).unwrap_or(MAX_SECONDS).clamp(MIN_SECONDS, MAX_SECONDS);
-        let pem = String::from_utf8_lossy(&csr.spec.request.0).to_string();
-        match ctx.ca.sign_client_csr(&pem, seconds) {
-            Ok(cert) => status.certificate = Some(ByteString(cert.into_bytes())),
-            Err(e) => {
-                status.conditions.get_or_insert_with(Vec::new).push(CertificateSigningRequestCondition {
-                    type_: "Failed".into(),
-                    status: "True".into(),
-                    reason: Some("SignerValidationFailure".into()),
-                    message: Some(format!("the request does not parse: {e}")),
-                    last_update_time: Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(jiff::Timestamp::now())),
-                    last_transition_time: None,
-                });
-            }
-        }
+    match sign(&ctx.ca, &csr) {
+        Ok(cert) => status.certificate = Some(ByteString(cert.into_bytes())),
+        Err(message) => status.conditions.get_or_insert_with(Vec::new).push(failed(message)),
     }
     ctx.api.replace_status(&name, &PostParams::default(), &updated).await?;
     Ok(Action::await_change())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(cn: &str, o: &[&str], dns: &[&str], ips: &[&str]) -> pki::CertInfo {
+        pki::CertInfo {
+            common_name: cn.into(),
+            organizations: o.iter().map(|s| s.to_string()).collect(),
+            dns_names: dns.iter().map(|s| s.to_string()).collect(),
+            ips: ips.iter().map(|s| s.parse().unwrap()).collect(),
+            ..Default::default()
+        }
+    }
+
+    fn u(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn kubelet_client_rules() {
+        let ok = info("system:node:n1", &["system:nodes"], &[], &[]);
+        assert_eq!(validate_kubelet_client(&ok, &u(&["digital signature", "client auth"])), Ok(()));
+        assert_eq!(validate_kubelet_client(&ok, &u(&["client auth", "key encipherment", "digital signature"])), Ok(()));
+        assert!(validate_kubelet_client(&ok, &u(&["client auth"])).unwrap_err().starts_with("usages did not match"));
+        assert!(validate_kubelet_client(&ok, &u(&["digital signature", "client auth", "server auth"])).is_err());
+        let masters = info("system:node:n1", &["system:nodes", "system:masters"], &[], &[]);
+        assert_eq!(validate_kubelet_client(&masters, &u(&["digital signature", "client auth"])).unwrap_err(), "subject organization is not system:nodes");
+        let cn = info("admin", &["system:nodes"], &[], &[]);
+        assert_eq!(validate_kubelet_client(&cn, &u(&["digital signature", "client auth"])).unwrap_err(), "subject common name does not begin with system:node:");
+        let san = info("system:node:n1", &["system:nodes"], &["n1"], &[]);
+        assert_eq!(validate_kubelet_client(&san, &u(&["digital signature", "client auth"])).unwrap_err(), "DNS subjectAltNames are not allowed");
+    }
+
+    #[test]
+    fn kubelet_serving_rules() {
+        let ok = info("system:node:n1", &["system:nodes"], &["n1"], &["127.0.0.5"]);
+        assert_eq!(validate_kubelet_serving(&ok, &u(&["digital signature", "key encipherment", "server auth"])), Ok(()));
+        assert!(validate_kubelet_serving(&ok, &u(&["digital signature", "client auth"])).is_err());
+        let none = info("system:node:n1", &["system:nodes"], &[], &[]);
+        assert_eq!(validate_kubelet_serving(&none, &u(&["digital signature", "server auth"])).unwrap_err(), "DNS or IP subjectAltName is required");
+        let other = pki::CertInfo { other_names: vec!["a@b.c".into()], ..ok.clone() };
+        assert!(validate_kubelet_serving(&other, &u(&["digital signature", "server auth"])).is_err());
+    }
 }

@@ -2,20 +2,28 @@
 //! toward the desired state. One module per controller; each is an API client (kube-rs) with its
 //! own identity, never touching storage.
 //!
-//! It may depend on kube, k8s-openapi, apimachinery, quota (pure accounting logic) and pki
+//! It may depend on kube, k8s-openapi, apimachinery, quota (pure accounting logic), rbac (pure
+//! policy logic) and pki
 //! (the CSR signer holds the CA). It must never
 //! depend on `storage` or `apiserver`:
 //! everything it knows comes through the Kubernetes API.
 
+pub mod appsutil;
 pub mod certificates;
+pub mod clusterroleaggregation;
+pub mod csrapproving;
+pub mod deployment;
 pub mod disruption;
 pub mod endpoints;
 pub mod endpointslice;
+pub mod garbagecollector;
 pub mod leaderelection;
 pub mod namespace;
 pub mod nodeipam;
 pub mod nodelifecycle;
 pub mod podautoscaler;
+pub mod podgc;
+pub mod replicaset;
 pub mod resourcequota;
 pub mod serviceaccount;
 pub mod stores;

@@ -166,9 +166,9 @@ pub async fn store(args: StoreBenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-struct ServerProc {
-    child: Child,
-    kubeconfig: std::path::PathBuf,
+pub(crate) struct ServerProc {
+    pub(crate) child: Child,
+    pub(crate) kubeconfig: std::path::PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -184,7 +184,7 @@ fn free_port() -> anyhow::Result<u16> {
 }
 
 /// Starts a server and returns it with the time until `/readyz` answered 200.
-fn start_server(extra: &[String]) -> anyhow::Result<(ServerProc, Duration)> {
+pub(crate) fn start_server(extra: &[String]) -> anyhow::Result<(ServerProc, Duration)> {
     let dir = tempfile::Builder::new().prefix("ferrokube-bench").tempdir()?;
     let data = dir.path().join("data");
     let port = free_port()?;
@@ -241,13 +241,13 @@ fn readyz(port: u16, ca: &Path) -> bool {
     buf.starts_with(b"HTTP/1.1 200")
 }
 
-fn rss_kib(pid: u32) -> anyhow::Result<u64> {
+pub(crate) fn rss_kib(pid: u32) -> anyhow::Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     let line = status.lines().find(|l| l.starts_with("VmRSS:")).context("no VmRSS")?;
     Ok(line.split_whitespace().nth(1).context("VmRSS value")?.parse()?)
 }
 
-async fn client(kubeconfig: &Path) -> anyhow::Result<kube::Client> {
+pub(crate) async fn client(kubeconfig: &Path) -> anyhow::Result<kube::Client> {
     let kc = kube::config::Kubeconfig::read_from(kubeconfig)?;
     let cfg = kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default()).await?;
     Ok(kube::Client::try_from(cfg)?)

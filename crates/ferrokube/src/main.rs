@@ -8,8 +8,10 @@ use clap::{Parser, Subcommand};
 
 mod admin;
 mod bench;
+mod bench_cluster;
 mod datastore;
 mod server;
+mod simulate;
 
 /// Kubernetes in one binary, secure by default.
 #[derive(Parser, Debug)]
@@ -37,6 +39,47 @@ enum Command {
     /// The datastore: migrate from the embedded store to etcd.
     #[command(subcommand)]
     Datastore(datastore::DatastoreCommand),
+    /// Simulated nodes (what KWOK does): N Nodes with Leases and status kept fresh, whose pods
+    /// go Running (and Succeeded/Failed per annotation) without containers.
+    Sim(SimArgs),
+}
+
+/// Flags of `ferrokube sim`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct SimArgs {
+    /// The cluster to join (nodes, leases and pod status are written with its identity).
+    #[arg(long)]
+    pub kubeconfig: PathBuf,
+    /// How many nodes.
+    #[arg(long, default_value_t = 1)]
+    pub nodes: usize,
+    /// Pod capacity of each node.
+    #[arg(long, alias = "pods", default_value_t = 110)]
+    pub pods_per_node: u32,
+    /// Node names are PREFIX<index>.
+    #[arg(long, default_value = "sim-")]
+    pub name_prefix: String,
+    /// Spread the nodes over this many zones (topology.kubernetes.io/zone=zone-<i % zones>).
+    #[arg(long, default_value_t = 1)]
+    pub zones: usize,
+    /// CPU capacity of each node.
+    #[arg(long, default_value = "8")]
+    pub cpu: String,
+    /// Memory capacity of each node.
+    #[arg(long, default_value = "32Gi")]
+    pub memory: String,
+    /// Extra node labels, KEY=VALUE (repeatable).
+    #[arg(long = "label")]
+    pub labels: Vec<String>,
+    /// Seconds between Lease renewals of each node.
+    #[arg(long, default_value_t = 10)]
+    pub lease_interval_seconds: u64,
+    /// Seconds between node status heartbeats.
+    #[arg(long, default_value_t = 60)]
+    pub status_interval_seconds: u64,
+    /// API requests in flight at once.
+    #[arg(long, default_value_t = 32)]
+    pub concurrency: usize,
 }
 
 #[derive(Subcommand, Debug)]
@@ -45,6 +88,8 @@ enum BenchCommand {
     Api(bench::ApiBenchArgs),
     /// The store: writes/s and latency at 1, 100, 1,000 clients against a local etcd; churn.
     Store(bench::StoreBenchArgs),
+    /// The control plane end to end: simulated nodes, one big Deployment, time to all Running.
+    Cluster(bench_cluster::ClusterBenchArgs),
 }
 
 /// Flags of `ferrokube server`.
@@ -68,6 +113,9 @@ pub struct ServerArgs {
     /// NodePort range of services.
     #[arg(long, default_value = "30000-32767")]
     pub service_node_port_range: String,
+    /// Terminated pods kept before the pod garbage collector deletes the oldest (0: never).
+    #[arg(long, default_value_t = 12500)]
+    pub terminated_pod_gc_threshold: usize,
     /// Pod IP range of the cluster: each node gets a block of it as `spec.podCIDR`.
     #[arg(long, default_value = "10.42.0.0/16")]
     pub cluster_cidr: String,
@@ -145,14 +193,17 @@ fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = || tokio::runtime::Builder::new_multi_thread().enable_all().build();
     match cli.command {
-        Command::Server(args) => rt.block_on(server::run(*args)),
-        Command::Bench(BenchCommand::Api(args)) => rt.block_on(bench::api(args)),
-        Command::Bench(BenchCommand::Store(args)) => rt.block_on(bench::store(args)),
+        Command::Server(args) => rt()?.block_on(server::run(*args)),
+        Command::Bench(BenchCommand::Api(args)) => rt()?.block_on(bench::api(args)),
+        Command::Bench(BenchCommand::Store(args)) => rt()?.block_on(bench::store(args)),
+        Command::Bench(BenchCommand::Cluster(args)) => rt()?.block_on(bench_cluster::run(args)),
         Command::Kubeconfig(args) => admin::kubeconfig(args),
-        Command::SecretsEncrypt(cmd) => rt.block_on(admin::secrets_encrypt(cmd)),
-        Command::Snapshot(cmd) => rt.block_on(datastore::snapshot(cmd)),
-        Command::Datastore(datastore::DatastoreCommand::Migrate(args)) => rt.block_on(datastore::migrate(args)),
+        Command::SecretsEncrypt(cmd) => rt()?.block_on(admin::secrets_encrypt(cmd)),
+        Command::Snapshot(cmd) => rt()?.block_on(datastore::snapshot(cmd)),
+        Command::Datastore(datastore::DatastoreCommand::Migrate(args)) => rt()?.block_on(datastore::migrate(args)),
+        // Light by design: one thread runs thousands of simulated nodes.
+        Command::Sim(args) => tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(simulate::run(args)),
     }
 }

@@ -42,6 +42,14 @@ const CONTROLLER_IDENTITIES: &[&str] = &[
     "token-cleaner",
     "certificate-controller",
     "root-ca-cert-publisher",
+    "replicaset-controller",
+    "replication-controller",
+    "deployment-controller",
+    "generic-garbage-collector",
+    "pod-garbage-collector",
+    "clusterrole-aggregation-controller",
+    // ferrokube's approver of nodes' serving certificates (bound by rbac's ferrokube policy)
+    "kubelet-serving-approver",
     "node-controller",
     "endpoint-controller",
     "endpointslice-controller",
@@ -59,6 +67,7 @@ struct ControllerManager {
     ca: Arc<pki::CertKey>,
     sa_key: Arc<pki::jwt::SigningKey>,
     ca_pem: String,
+    terminated_pod_gc_threshold: usize,
     nodes: NodeSettings,
 }
 
@@ -84,7 +93,14 @@ impl NodeSettings {
 }
 
 impl ControllerManager {
-    async fn new(pki: &pki::ClusterPki, url: &str, informers: kube::Client, sa_key: Arc<pki::jwt::SigningKey>, nodes: NodeSettings) -> anyhow::Result<Self> {
+    async fn new(
+        pki: &pki::ClusterPki,
+        url: &str,
+        informers: kube::Client,
+        sa_key: Arc<pki::jwt::SigningKey>,
+        terminated_pod_gc_threshold: usize,
+        nodes: NodeSettings,
+    ) -> anyhow::Result<Self> {
         let groups = ["system:serviceaccounts".to_string(), "system:serviceaccounts:kube-system".to_string()];
         let mut clients = std::collections::BTreeMap::new();
         for &name in CONTROLLER_IDENTITIES {
@@ -97,6 +113,7 @@ impl ControllerManager {
             ca: Arc::new(pki.ca.pair.clone()),
             sa_key,
             ca_pem: pki.ca.pair.cert_pem.clone(),
+            terminated_pod_gc_threshold,
             nodes,
         })
     }
@@ -118,7 +135,15 @@ impl ControllerManager {
         set.spawn(controllers::serviceaccount::run_service_accounts(self.informers.clone(), self.client("service-account-controller")));
         set.spawn(controllers::resourcequota::run(self.client("resourcequota-controller")));
         set.spawn(controllers::tokencleaner::run(self.client("token-cleaner")));
+        set.spawn(controllers::replicaset::run_replicasets(self.client("replicaset-controller")));
+        set.spawn(controllers::replicaset::run_replication_controllers(self.client("replication-controller")));
+        set.spawn(controllers::deployment::run(self.client("deployment-controller")));
+        set.spawn(controllers::garbagecollector::run(self.client("generic-garbage-collector")));
+        set.spawn(controllers::podgc::run(self.client("pod-garbage-collector"), self.terminated_pod_gc_threshold));
         set.spawn(controllers::tokens::run(self.informers.clone(), self.sa_key.clone(), self.ca_pem.clone()));
+        set.spawn(controllers::clusterroleaggregation::run(self.client("clusterrole-aggregation-controller")));
+        set.spawn(controllers::csrapproving::run_node_client_approver(self.client("certificate-controller")));
+        set.spawn(controllers::csrapproving::run_kubelet_serving_approver(self.client("kubelet-serving-approver")));
         match pki::Ca::from_pem((*self.ca).clone()) {
             Ok(ca) => {
                 set.spawn(controllers::certificates::run(self.client("certificate-controller"), ca));
@@ -232,7 +257,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     pki::write_file(&kubeconfig, pki::kubeconfig(&url, "ferrokube", "admin", &pki.ca.pair.cert_pem, &pki.admin).as_bytes(), 0o600)?;
 
     let informers = component_client(&pki, &url, "kube-controller-manager", "system:kube-controller-manager", &[]).await?;
-    let kcm = ControllerManager::new(&pki, &url, informers.clone(), sa_key.clone(), node_settings).await?;
+    let kcm = ControllerManager::new(&pki, &url, informers.clone(), sa_key.clone(), args.terminated_pod_gc_threshold, node_settings).await?;
     let (stop_controllers, stopped) = tokio::sync::oneshot::channel::<()>();
     let controllers_done = if store.shared() {
         // Several servers share this datastore: the controllers run on the one holding the

@@ -143,6 +143,27 @@ impl Ca {
         Ok(params.signed_by(&csr.public_key, &self.issuer)?.pem())
     }
 
+    /// Signs a PEM certificate signing request as a serving certificate valid for `seconds`
+    /// (the kubernetes.io/kubelet-serving signer): subject and requested DNS/IP SANs are kept,
+    /// the extensions are the signer's own. Returns the certificate PEM.
+    pub fn sign_serving_csr(&self, csr_pem: &str, seconds: i64) -> Result<String> {
+        let csr = rcgen::CertificateSigningRequestParams::from_pem(csr_pem)?;
+        let mut params = CertificateParams::new(Vec::<String>::new())?;
+        params.distinguished_name = csr.params.distinguished_name.clone();
+        params.subject_alt_names = csr
+            .params
+            .subject_alt_names
+            .iter()
+            .filter(|s| matches!(s, SanType::DnsName(_) | SanType::IpAddress(_)))
+            .cloned()
+            .collect();
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        validity_seconds(&mut params, seconds);
+        serial(&mut params);
+        Ok(params.signed_by(&csr.public_key, &self.issuer)?.pem())
+    }
+
     /// Issues a client certificate valid for `seconds`: CN = user, one O per group.
     pub fn issue_client_for(&self, user: &str, groups: &[String], seconds: i64) -> Result<CertKey> {
         let mut params = CertificateParams::new(Vec::<String>::new())?;
@@ -178,8 +199,28 @@ pub struct CertInfo {
     pub dns_names: Vec<String>,
     /// IP SANs.
     pub ips: Vec<IpAddr>,
+    /// Other SANs (email addresses, URIs, ...), as text.
+    pub other_names: Vec<String>,
     /// Expiry, seconds since the epoch.
     pub not_after: i64,
+}
+
+fn add_general_names(info: &mut CertInfo, names: &[x509_parser::extensions::GeneralName<'_>]) {
+    for name in names {
+        match name {
+            x509_parser::extensions::GeneralName::DNSName(d) => info.dns_names.push(d.to_string()),
+            x509_parser::extensions::GeneralName::IPAddress(b) => {
+                if let Ok(a) = <[u8; 4]>::try_from(*b) {
+                    info.ips.push(IpAddr::from(a));
+                } else if let Ok(a) = <[u8; 16]>::try_from(*b) {
+                    info.ips.push(IpAddr::from(a));
+                } else {
+                    info.other_names.push(format!("{b:?}"));
+                }
+            }
+            other => info.other_names.push(other.to_string()),
+        }
+    }
 }
 
 /// Reads subject, SANs and expiry from a DER certificate.
@@ -197,24 +238,12 @@ pub fn cert_info_der(der: &[u8]) -> Option<CertInfo> {
         }
     }
     if let Ok(Some(san)) = cert.subject_alternative_name() {
-        for name in &san.value.general_names {
-            match name {
-                x509_parser::extensions::GeneralName::DNSName(d) => info.dns_names.push(d.to_string()),
-                x509_parser::extensions::GeneralName::IPAddress(b) => {
-                    if let Ok(a) = <[u8; 4]>::try_from(*b) {
-                        info.ips.push(IpAddr::from(a));
-                    } else if let Ok(a) = <[u8; 16]>::try_from(*b) {
-                        info.ips.push(IpAddr::from(a));
-                    }
-                }
-                _ => {}
-            }
-        }
+        add_general_names(&mut info, &san.value.general_names);
     }
     Some(info)
 }
 
-/// Reads the subject (CN, O) of a PEM certificate signing request.
+/// Reads the subject (CN, O) and the requested SANs of a PEM certificate signing request.
 pub fn csr_subject(pem: &str) -> Option<CertInfo> {
     let block = pem.split("-----BEGIN CERTIFICATE REQUEST-----").nth(1)?.split("-----END CERTIFICATE REQUEST-----").next()?;
     let der = {
@@ -225,6 +254,13 @@ pub fn csr_subject(pem: &str) -> Option<CertInfo> {
     let (_, csr) = x509_parser::certification_request::X509CertificationRequest::from_der(&der).ok()?;
     let subject = &csr.certification_request_info.subject;
     let mut info = CertInfo::default();
+    if let Some(exts) = csr.requested_extensions() {
+        for ext in exts {
+            if let x509_parser::extensions::ParsedExtension::SubjectAlternativeName(san) = ext {
+                add_general_names(&mut info, &san.general_names);
+            }
+        }
+    }
     for cn in subject.iter_common_name() {
         if let Ok(s) = cn.as_str() {
             info.common_name = s.to_string();
@@ -366,6 +402,35 @@ mod tests {
         let left = info.not_after - jiff::Timestamp::now().as_second();
         assert!((3500..=3600).contains(&left), "{left}");
         assert!(ca.sign_client_csr("not a csr", 3600).is_err());
+    }
+
+    #[test]
+    fn signs_a_serving_csr_keeping_its_names() {
+        let ca = Ca::generate("x").unwrap();
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(vec!["node-1".to_string()]).unwrap();
+        params.subject_alt_names.push(SanType::IpAddress("127.0.0.5".parse().unwrap()));
+        params.subject_alt_names.push(SanType::Rfc822Name("a@b.c".try_into().unwrap()));
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::OrganizationName, "system:nodes");
+        dn.push(DnType::CommonName, "system:node:node-1");
+        params.distinguished_name = dn;
+        let csr = params.serialize_request(&key).unwrap().pem().unwrap();
+        let asked = csr_subject(&csr).unwrap();
+        assert_eq!(asked.dns_names, vec!["node-1".to_string()]);
+        assert_eq!(asked.ips, vec!["127.0.0.5".parse::<IpAddr>().unwrap()]);
+        assert_eq!(asked.other_names.len(), 1, "{:?}", asked.other_names);
+        let cert = ca.sign_serving_csr(&csr, 7200).unwrap();
+        let info = cert_info(&cert).unwrap();
+        assert_eq!(info.common_name, "system:node:node-1");
+        assert_eq!(info.dns_names, vec!["node-1".to_string()]);
+        assert_eq!(info.ips, vec!["127.0.0.5".parse::<IpAddr>().unwrap()]);
+        // the email SAN is not the signer's to grant
+        assert!(info.other_names.is_empty(), "{:?}", info.other_names);
+        let der = certs_from_pem(&cert).unwrap().remove(0);
+        let (_, x) = x509_parser::parse_x509_certificate(&der).unwrap();
+        let eku = x.extended_key_usage().unwrap().unwrap().value;
+        assert!(eku.server_auth && !eku.client_auth);
     }
 
     #[test]

@@ -383,3 +383,68 @@ pub fn eventually(timeout: Duration, what: &str, mut f: impl FnMut() -> bool) {
     }
     panic!("timed out waiting for {what}");
 }
+
+/// A running `ferrokube sim` (simulated nodes) joined to a test server; killed on drop.
+pub struct Sim {
+    pub child: Option<Child>,
+    /// Node names (`<prefix><i>`).
+    pub nodes: Vec<String>,
+}
+
+impl Sim {
+    /// Stops the simulated nodes at once (SIGKILL): their Leases and status go stale, as when a
+    /// machine dies.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+impl Server {
+    /// Starts `ferrokube sim --nodes n` (plus `extra` flags, e.g. `--name-prefix`, `--zones`,
+    /// `--cpu`) against this server as the admin, and waits until every node is registered.
+    pub fn sim(&self, n: usize, extra: &[&str]) -> Sim {
+        let prefix = extra
+            .iter()
+            .position(|a| *a == "--name-prefix")
+            .and_then(|i| extra.get(i + 1))
+            .map_or("sim-".to_string(), |p| p.to_string());
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.dir.path().join(format!("sim-{prefix}log"))).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ferrokube"))
+            .arg("sim")
+            .arg("--kubeconfig")
+            .arg(&self.kubeconfig)
+            .arg("--nodes")
+            .arg(n.to_string())
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .expect("run ferrokube sim");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let mut sim = Sim { child: Some(child), nodes: (0..n).map(|i| format!("{prefix}{i}")).collect() };
+        match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(line) if line.starts_with("ready:") => sim,
+            other => {
+                sim.kill();
+                let log = std::fs::read_to_string(self.dir.path().join(format!("sim-{prefix}log"))).unwrap_or_default();
+                panic!("ferrokube sim did not become ready ({other:?}): {}", tail(&log, 20));
+            }
+        }
+    }
+}

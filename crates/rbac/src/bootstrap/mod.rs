@@ -17,6 +17,7 @@
 
 mod cluster;
 mod controller;
+mod ferrokube;
 mod namespace;
 
 use std::collections::BTreeMap;
@@ -28,6 +29,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 pub use cluster::{cluster_role_bindings, cluster_roles, node_rules};
 pub use controller::{controller_role_bindings, controller_roles};
+pub use ferrokube::{SERVING_APPROVER, ferrokube_cluster_role_bindings, ferrokube_cluster_roles};
 pub use namespace::{namespace_role_bindings, namespace_roles};
 
 /// The label every bootstrap object carries: `kubernetes.io/bootstrapping`.
