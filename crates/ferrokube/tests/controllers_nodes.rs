@@ -430,3 +430,46 @@ fn hpa_conditions_and_bounds() {
         get(&s, &["get", "hpa", "ghost", "-o", "jsonpath={.status.conditions[?(@.type==\"AbleToScale\")].reason}"]) == "FailedGetScale"
     });
 }
+
+/// With simulated nodes (`ferrokube sim`): pods get IPs from their node's podCIDR, the
+/// endpoints list them; one node dies (its sim killed) and goes Unknown while the other stays
+/// Ready; the dead node's pods become not ready (and leave the ready endpoints), the pod
+/// tolerating unreachable for 5 s is evicted.
+#[test]
+fn simulated_node_loss_moves_endpoints_and_evicts() {
+    let s = Server::start_with(&["--node-monitor-grace-period", "5s"]);
+    let fast = ["--lease-interval-seconds", "1"];
+    let mut a = s.sim(1, &["--name-prefix", "a-", fast[0], fast[1]]);
+    let _b = s.sim(1, &["--name-prefix", "b-", fast[0], fast[1]]);
+    wait_for(&s, Duration::from_secs(20), "podCIDRs", || {
+        !get(&s, &["get", "node", "a-0", "-o", "jsonpath={.spec.podCIDR}"]).is_empty() && !get(&s, &["get", "node", "b-0", "-o", "jsonpath={.spec.podCIDR}"]).is_empty()
+    });
+    let a_cidr = get(&s, &["get", "node", "a-0", "-o", "jsonpath={.spec.podCIDR}"]);
+    s.ok_stdin(&["apply", "-f", "-"], "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  selector: {app: web}\n  ports:\n  - port: 80\n    targetPort: 8080\n");
+    s.ok_stdin(&["apply", "-f", "-"], &pod_yaml("web-a", "a-0", "app: web", ""));
+    s.ok_stdin(&["apply", "-f", "-"], &pod_yaml("web-b", "b-0", "app: web", ""));
+    s.ok_stdin(
+        &["apply", "-f", "-"],
+        &pod_yaml("quick", "a-0", "app: quick", "  tolerations:\n  - key: node.kubernetes.io/unreachable\n    operator: Exists\n    effect: NoExecute\n    tolerationSeconds: 5\n"),
+    );
+    wait_for(&s, Duration::from_secs(30), "two ready addresses", || {
+        get(&s, &["get", "endpoints", "web", "-o", "jsonpath={.subsets[0].addresses[*].ip}"]).split(' ').filter(|x| !x.is_empty()).count() == 2
+    });
+    let ip_a = get(&s, &["get", "pod", "web-a", "-o", "jsonpath={.status.podIP}"]);
+    let ip_b = get(&s, &["get", "pod", "web-b", "-o", "jsonpath={.status.podIP}"]);
+    let prefix = a_cidr.rsplit_once('.').map(|(p, _)| format!("{p}.")).unwrap_or_default();
+    assert!(ip_a.starts_with(&prefix), "pod IP {ip_a} from the node's podCIDR {a_cidr}");
+    // the node a-0 dies
+    a.kill();
+    wait_for(&s, Duration::from_secs(30), "a-0 Unknown", || {
+        get(&s, &["get", "node", "a-0", "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].reason}"]) == "NodeStatusUnknown"
+    });
+    assert_eq!(get(&s, &["get", "node", "b-0", "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"]), "True");
+    wait_for(&s, Duration::from_secs(20), "web-a leaves the ready addresses", || {
+        get(&s, &["get", "endpoints", "web", "-o", "jsonpath={.subsets[*].addresses[*].ip}|{.subsets[*].notReadyAddresses[*].ip}"]) == format!("{ip_b}|{ip_a}")
+    });
+    wait_for(&s, Duration::from_secs(30), "quick evicted", || pod_gone_or_terminating(&s, "quick"));
+    assert!(!pod_gone_or_terminating(&s, "web-a"), "web-a tolerates unreachable for 300 s");
+    let kinds = s.ok(&["get", "events", "--field-selector", "involvedObject.name=web-a", "-o", "jsonpath={.items[*].reason}"]);
+    assert!(kinds.contains("NodeNotReady"), "{kinds}");
+}
