@@ -403,3 +403,98 @@ spec:
     s.ok(&["delete", "node", "ghost"]);
     eventually(Duration::from_secs(150), "the orphaned pod collected", || s.kubectl(&["get", "pod", "stranded"]).status.code() == Some(1));
 }
+
+#[test]
+fn progress_deadline_and_events() {
+    let s = Server::start();
+    // no nodes: the pods never run, the rollout times out
+    let yaml = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: slow}
+spec:
+  replicas: 2
+  progressDeadlineSeconds: 3
+  selector: {matchLabels: {app: slow}}
+  template:
+    metadata: {labels: {app: slow}}
+    spec: {containers: [{name: c, image: busybox}]}
+"#;
+    s.ok_stdin(&["apply", "-f", "-"], yaml);
+    eventually(LONG, "ProgressDeadlineExceeded", || {
+        out(&s, &["get", "deployment", "slow", "-o", "jsonpath={.status.conditions[?(@.type==\"Progressing\")].reason}"]) == "ProgressDeadlineExceeded"
+    });
+    let msg = out(&s, &["get", "deployment", "slow", "-o", "jsonpath={.status.conditions[?(@.type==\"Progressing\")].message}"]);
+    assert!(msg.starts_with("ReplicaSet \"slow-") && msg.ends_with("\" has timed out progressing."), "{msg}");
+    let avail = out(&s, &["get", "deployment", "slow", "-o", "jsonpath={.status.conditions[?(@.type==\"Available\")].status}/{.status.conditions[?(@.type==\"Available\")].reason}"]);
+    assert_eq!(avail, "False/MinimumReplicasUnavailable");
+    assert_eq!(out(&s, &["get", "deployment", "slow", "-o", "jsonpath={.status.unavailableReplicas}"]), "2");
+    let err = String::from_utf8_lossy(&s.kubectl(&["rollout", "status", "deployment/slow", "--timeout=20s"]).stderr).to_string();
+    assert!(err.contains("exceeded its progress deadline"), "{err}");
+    // the controllers' events, as kubectl describe shows them
+    let d = out(&s, &["describe", "deployment", "slow"]);
+    assert!(d.contains("ScalingReplicaSet") && d.contains("Scaled up replica set slow-") && d.contains("from 0 to 2"), "{d}");
+    let rs = out(&s, &["get", "rs", "-l", "app=slow", "-o", "jsonpath={.items[0].metadata.name}"]);
+    let r = out(&s, &["describe", "rs", &rs]);
+    assert!(r.contains("SuccessfulCreate") && r.contains("Created pod: slow-"), "{r}");
+}
+
+#[test]
+fn garbage_collector_follows_any_resource_including_custom_ones() {
+    let s = Server::start();
+    // core objects owned by a ConfigMap
+    s.ok(&["create", "configmap", "owner"]);
+    let uid = out(&s, &["get", "configmap", "owner", "-o", "jsonpath={.metadata.uid}"]);
+    let dep = |kind: &str, name: &str| {
+        format!(
+            "apiVersion: v1\nkind: {kind}\nmetadata:\n  name: {name}\n  ownerReferences:\n  - {{apiVersion: v1, kind: ConfigMap, name: owner, uid: {uid}}}\n"
+        )
+    };
+    s.ok_stdin(&["apply", "-f", "-"], &dep("ConfigMap", "child"));
+    s.ok_stdin(&["apply", "-f", "-"], &format!("{}stringData: {{a: b}}\ntype: Opaque\n", dep("Secret", "child-secret")));
+    // an object whose owner never existed goes too
+    s.ok_stdin(
+        &["apply", "-f", "-"],
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dangling\n  ownerReferences:\n  - {apiVersion: v1, kind: ConfigMap, name: ghost, uid: 00000000-0000-0000-0000-000000000001}\n",
+    );
+    eventually(LONG, "the dangling dependent collected", || s.kubectl(&["get", "configmap", "dangling"]).status.code() == Some(1));
+    assert!(s.kubectl(&["get", "configmap", "child"]).status.success(), "a dependent of a live owner stays");
+    s.ok(&["delete", "configmap", "owner"]);
+    eventually(LONG, "dependents collected", || {
+        s.kubectl(&["get", "configmap", "child"]).status.code() == Some(1) && s.kubectl(&["get", "secret", "child-secret"]).status.code() == Some(1)
+    });
+
+    // a custom resource defined after the collector started (found by its discovery refresh)
+    let crd = r#"
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: gadgets.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: gadgets, singular: gadget, kind: Gadget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+"#;
+    s.ok_stdin(&["apply", "-f", "-"], crd);
+    s.ok(&["wait", "--for", "condition=established", "crd/gadgets.example.com", "--timeout=20s"]);
+    s.ok_stdin(&["apply", "-f", "-"], "apiVersion: example.com/v1\nkind: Gadget\nmetadata: {name: parent}\n");
+    let puid = out(&s, &["get", "gadget", "parent", "-o", "jsonpath={.metadata.uid}"]);
+    s.ok_stdin(
+        &["apply", "-f", "-"],
+        &format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: gadget-child\n  ownerReferences:\n  - {{apiVersion: example.com/v1, kind: Gadget, name: parent, uid: {puid}}}\n"),
+    );
+    s.ok_stdin(
+        &["apply", "-f", "-"],
+        &format!("apiVersion: example.com/v1\nkind: Gadget\nmetadata:\n  name: gadget-grandchild\n  ownerReferences:\n  - {{apiVersion: v1, kind: ConfigMap, name: gadget-child, uid: {}}}\n", out(&s, &["get", "configmap", "gadget-child", "-o", "jsonpath={.metadata.uid}"])),
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(s.kubectl(&["get", "configmap", "gadget-child"]).status.success(), "a live custom owner keeps its dependent");
+    s.ok(&["delete", "gadget", "parent"]);
+    eventually(Duration::from_secs(120), "the chain under a custom owner collected", || {
+        s.kubectl(&["get", "configmap", "gadget-child"]).status.code() == Some(1) && s.kubectl(&["get", "gadget", "gadget-grandchild"]).status.code() == Some(1)
+    });
+}
