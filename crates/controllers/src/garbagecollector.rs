@@ -421,6 +421,22 @@ pub async fn run(client: kube::Client) {
     let gc_d = gc.clone();
     let tx_d = tx.clone();
     let (first_tx, first_rx) = tokio::sync::oneshot::channel::<usize>();
+    // a CRD change re-runs discovery at once (instead of waiting for the period)
+    let crd_changed = Arc::new(tokio::sync::Notify::new());
+    let notify = crd_changed.clone();
+    let crds: Api<kube::core::PartialObjectMeta<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition>> =
+        Api::all(client.clone());
+    tokio::spawn(async move {
+        let mut stream = std::pin::pin!(watcher(crds, watcher::Config::default()).default_backoff());
+        let mut initial = true;
+        while let Some(ev) = stream.next().await {
+            match ev {
+                Ok(watcher::Event::InitDone) => initial = false,
+                Ok(watcher::Event::Apply(_)) | Ok(watcher::Event::Delete(_)) if !initial => notify.notify_one(),
+                _ => {}
+            }
+        }
+    });
     tokio::spawn(async move {
         let mut watching: HashMap<(String, String), tokio::task::AbortHandle> = HashMap::new();
         let mut first = Some(first_tx);
@@ -473,7 +489,13 @@ pub async fn run(client: kube::Client) {
                 }
                 Err(e) => tracing::debug!(error = %e, "garbage collector discovery"),
             }
-            tokio::time::sleep(DISCOVERY_PERIOD).await;
+            tokio::select! {
+                _ = tokio::time::sleep(DISCOVERY_PERIOD) => {}
+                _ = crd_changed.notified() => {
+                    // a new CRD is served once established: give it a moment
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
+            }
         }
     });
     // graph builder
