@@ -323,6 +323,25 @@ spec:
     eventually(LONG, "the stray pod released", || out(&s, &["get", "pod", "stray", "-o", "jsonpath={.metadata.ownerReferences}"]).is_empty());
     eventually(LONG, "a replacement pod", || pods_of(&s, "app=adopt").len() == 2);
 
+    // minReadySeconds: ready pods count as available only after it
+    let slow = r#"
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata: {name: minready}
+spec:
+  replicas: 2
+  minReadySeconds: 6
+  selector: {matchLabels: {app: minready}}
+  template:
+    metadata: {labels: {app: minready}}
+    spec: {containers: [{name: c, image: busybox}]}
+"#;
+    s.ok_stdin(&["apply", "-f", "-"], slow);
+    eventually(LONG, "2 ready replicas", || out(&s, &["get", "rs", "minready", "-o", "jsonpath={.status.readyReplicas}"]) == "2");
+    let early = out(&s, &["get", "rs", "minready", "-o", "jsonpath={.status.availableReplicas}"]);
+    assert!(early.is_empty() || early == "0", "not yet available: {early}");
+    eventually(LONG, "2 available replicas", || out(&s, &["get", "rs", "minready", "-o", "jsonpath={.status.availableReplicas}"]) == "2");
+
     // ReplicationController
     let rc = r#"
 apiVersion: v1
