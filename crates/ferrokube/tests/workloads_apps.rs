@@ -419,8 +419,16 @@ spec:
     s.ok_stdin(&["apply", "-f", "-"], pod);
     std::thread::sleep(Duration::from_secs(3));
     out(&s, &["get", "pod", "stranded"]);
+    let (mut watch, lines) = s.kubectl_lines(&[
+        "get", "pod", "stranded", "-w", "-o",
+        "jsonpath={.status.phase}/{.status.conditions[?(@.type==\"DisruptionTarget\")].reason}{\"\\n\"}",
+    ]);
     s.ok(&["delete", "node", "ghost"]);
     eventually(Duration::from_secs(150), "the orphaned pod collected", || s.kubectl(&["get", "pod", "stranded"]).status.code() == Some(1));
+    std::thread::sleep(Duration::from_millis(500));
+    let _ = watch.kill();
+    let seen: Vec<String> = lines.try_iter().collect();
+    assert!(seen.iter().any(|l| l == "Failed/DeletionByPodGC"), "failed with DisruptionTarget before deletion: {seen:?}");
 }
 
 #[test]
