@@ -110,6 +110,32 @@ impl Owner {
         }
     }
 
+    /// Metadata and selector only (for mapping pods to owners).
+    fn light_rs(rs: &ReplicaSet) -> Owner {
+        Owner {
+            meta: rs.metadata.clone(),
+            replicas: 0,
+            min_ready_seconds: 0,
+            selector: rs.spec.as_ref().and_then(|s| labels::from_label_selector(&s.selector).ok()),
+            template: None,
+            status: Value::Null,
+            raw: Value::Null,
+        }
+    }
+
+    fn light_rc(rc: &ReplicationController) -> Owner {
+        let sel = rc.spec.as_ref().and_then(|s| s.selector.clone()).unwrap_or_default();
+        Owner {
+            meta: rc.metadata.clone(),
+            replicas: 0,
+            min_ready_seconds: 0,
+            selector: (!sel.is_empty()).then(|| Selector::from_set(&sel)),
+            template: None,
+            status: Value::Null,
+            raw: Value::Null,
+        }
+    }
+
     fn selects(&self, pod: &Pod) -> bool {
         let empty = BTreeMap::new();
         let l = pod.metadata.labels.as_ref().unwrap_or(&empty);
@@ -131,8 +157,8 @@ impl Owners {
     }
     fn in_namespace(&self, ns: &str) -> Vec<Owner> {
         match self {
-            Owners::Rs(s) => s.state().iter().filter(|o| o.metadata.namespace.as_deref() == Some(ns)).map(|o| Owner::from_rs(o)).collect(),
-            Owners::Rc(s) => s.state().iter().filter(|o| o.metadata.namespace.as_deref() == Some(ns)).map(|o| Owner::from_rc(o)).collect(),
+            Owners::Rs(s) => s.state().iter().filter(|o| o.metadata.namespace.as_deref() == Some(ns)).map(|o| Owner::light_rs(o)).collect(),
+            Owners::Rc(s) => s.state().iter().filter(|o| o.metadata.namespace.as_deref() == Some(ns)).map(|o| Owner::light_rc(o)).collect(),
         }
     }
 }
