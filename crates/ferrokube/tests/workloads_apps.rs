@@ -1,4 +1,4 @@
-//! Workload controllers end to end with real kubectl 1.32 and simulated nodes: Deployments
+//! Workload controllers end to end with real kubectl 1.32, the scheduler and simulated nodes: Deployments
 //! (rollout, history, undo, pause/resume, restart, scale), the bounds of a rolling update
 //! observed by a watcher, ReplicaSet adoption and release, ReplicationControllers, the garbage
 //! collector's three propagation policies and PodGC.
@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, ListParams, PostParams};
+use kube::api::Api;
 use kube::runtime::{WatchStreamExt, watcher};
 use support::{Server, eventually};
 
@@ -19,42 +19,6 @@ const LONG: Duration = Duration::from_secs(90);
 
 fn out(s: &Server, args: &[&str]) -> String {
     s.ok(args).trim().to_string()
-}
-
-/// Until the scheduler lands, pods without a node are bound round-robin to the simulated
-/// nodes by this stand-in (through pods/binding, as a scheduler does).
-const STAND_IN_SCHEDULER: bool = true;
-
-fn stand_in_scheduler(rt: &tokio::runtime::Runtime, s: &Server, nodes: Vec<String>) {
-    if !STAND_IN_SCHEDULER {
-        return;
-    }
-    let client = rt.block_on(s.client());
-    rt.spawn(async move {
-        let pods: Api<Pod> = Api::all(client.clone());
-        let mut i = 0usize;
-        loop {
-            if let Ok(list) = pods.list(&ListParams::default().fields("spec.nodeName=")).await {
-                for p in list.items {
-                    if p.metadata.deletion_timestamp.is_some() {
-                        continue;
-                    }
-                    let (Some(ns), Some(name)) = (p.metadata.namespace.clone(), p.metadata.name.clone()) else { continue };
-                    let node = &nodes[i % nodes.len()];
-                    i += 1;
-                    let body = serde_json::json!({
-                        "apiVersion": "v1", "kind": "Binding", "metadata": {"name": name},
-                        "target": {"apiVersion": "v1", "kind": "Node", "name": node},
-                    });
-                    let api: Api<Pod> = Api::namespaced(client.clone(), &ns);
-                    let _ = api
-                        .create_subresource::<serde_json::Value, serde_json::Value>("binding", &name, &PostParams::default(), &body)
-                        .await;
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    });
 }
 
 fn running_pods(s: &Server, selector: &str) -> usize {
@@ -128,13 +92,15 @@ fn replicasets_of(s: &Server, selector: &str) -> BTreeSet<String> {
 #[test]
 fn deployment_rollout_history_undo_pause_restart_and_scale() {
     let s = Server::start();
-    let sim = s.sim(3, &[]);
+    let _sim = s.sim(3, &[]);
     let rt = tokio::runtime::Runtime::new().unwrap();
-    stand_in_scheduler(&rt, &s, sim.nodes.clone());
 
     s.ok(&["create", "deployment", "web", "--image=busybox:1.36", "--replicas=5"]);
     eventually(LONG, "5 running pods", || running_pods(&s, "app=web") == 5);
     rollout_status(&s, "deployment/web");
+    // placed by the scheduler on the simulated nodes
+    let nodes = out(&s, &["get", "pods", "-l", "app=web", "-o", "jsonpath={.items[*].spec.nodeName}"]);
+    assert!(nodes.split_whitespace().count() == 5 && nodes.split_whitespace().all(|n| n.starts_with("sim-")), "{nodes}");
     // the ReplicaSet is named after the template hash, which is also its pods' label
     let rs = replicasets_of(&s, "app=web");
     assert_eq!(rs.len(), 1, "{rs:?}");
@@ -223,9 +189,7 @@ fn deployment_rollout_history_undo_pause_restart_and_scale() {
 #[test]
 fn recreate_and_revision_history_limit() {
     let s = Server::start();
-    let sim = s.sim(2, &[]);
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    stand_in_scheduler(&rt, &s, sim.nodes.clone());
+    let _sim = s.sim(2, &[]);
     let yaml = r#"
 apiVersion: apps/v1
 kind: Deployment
@@ -254,9 +218,7 @@ spec:
 #[test]
 fn deletion_propagation_background_orphan_foreground() {
     let s = Server::start();
-    let sim = s.sim(2, &[]);
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    stand_in_scheduler(&rt, &s, sim.nodes.clone());
+    let _sim = s.sim(2, &[]);
     for d in ["bg", "or", "fg"] {
         s.ok(&["create", "deployment", d, "--image=busybox", "--replicas=2"]);
     }
@@ -294,9 +256,7 @@ fn deletion_propagation_background_orphan_foreground() {
 #[test]
 fn replicaset_adopts_releases_and_replication_controller_keeps_replicas() {
     let s = Server::start();
-    let sim = s.sim(2, &[]);
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    stand_in_scheduler(&rt, &s, sim.nodes.clone());
+    let _sim = s.sim(2, &[]);
 
     s.ok(&["run", "stray", "--image=busybox", "--labels=app=adopt,tier=x"]);
     eventually(LONG, "the stray pod running", || running_pods(&s, "app=adopt") == 1);
