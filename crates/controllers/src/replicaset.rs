@@ -233,6 +233,7 @@ pub async fn run_replication_controllers(client: kube::Client) {
 }
 
 async fn run(client: kube::Client, kind: Kind) {
+    let mut tasks = appsutil::Tasks::default();
     let queue: Arc<WorkQueue<Key>> = Arc::new(WorkQueue::new());
     let q = queue.clone();
     let owner_handler = move |c: Change<'_, ObjectMeta>| match c {
@@ -242,7 +243,7 @@ async fn run(client: kube::Client, kind: Kind) {
     let owners = match kind {
         Kind::ReplicaSet => {
             let h = owner_handler.clone();
-            Owners::Rs(appsutil::informer(Api::<ReplicaSet>::all(client.clone()), watcher::Config::default(), move |c: Change<'_, ReplicaSet>| {
+            Owners::Rs(appsutil::informer(&mut tasks, Api::<ReplicaSet>::all(client.clone()), watcher::Config::default(), move |c: Change<'_, ReplicaSet>| {
                 h(match c {
                     Change::Apply(o) => Change::Apply(&o.metadata),
                     Change::Delete(o) => Change::Delete(&o.metadata),
@@ -253,6 +254,7 @@ async fn run(client: kube::Client, kind: Kind) {
         Kind::ReplicationController => {
             let h = owner_handler.clone();
             Owners::Rc(appsutil::informer(
+                &mut tasks,
                 Api::<ReplicationController>::all(client.clone()),
                 watcher::Config::default(),
                 move |c: Change<'_, ReplicationController>| {
@@ -268,7 +270,7 @@ async fn run(client: kube::Client, kind: Kind) {
     // pods map to their controller, or (orphans) to every owner whose selector matches; the
     // mapping needs the owner store, which exists only once the informer is started
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Pod>();
-    let pods = appsutil::informer(Api::<Pod>::all(client.clone()), watcher::Config::default(), move |c: Change<'_, Pod>| {
+    let pods = appsutil::informer(&mut tasks, Api::<Pod>::all(client.clone()), watcher::Config::default(), move |c: Change<'_, Pod>| {
         if let Change::Apply(p) | Change::Delete(p) = c {
             let _ = tx.send(p.clone());
         }
@@ -283,7 +285,7 @@ async fn run(client: kube::Client, kind: Kind) {
         events: Events::new(client, kind.controller_name()),
     });
     let c2 = ctx.clone();
-    tokio::spawn(async move {
+    tasks.spawn(async move {
         while let Some(pod) = rx.recv().await {
             let ns = pod.metadata.namespace.clone().unwrap_or_default();
             match appsutil::controller_ref(&pod.metadata) {
