@@ -190,6 +190,29 @@ where
     while set.join_next().await.is_some() {}
 }
 
+/// Background tasks of one controller run, aborted together when it is dropped (a controller
+/// that loses its leader lease stops everything it started).
+#[derive(Default)]
+pub struct Tasks(Vec<tokio::task::AbortHandle>);
+
+impl Tasks {
+    /// Spawns a task owned by this set.
+    pub fn spawn<F>(&mut self, f: F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        self.0.push(tokio::spawn(f).abort_handle());
+    }
+}
+
+impl Drop for Tasks {
+    fn drop(&mut self) {
+        for h in &self.0 {
+            h.abort();
+        }
+    }
+}
+
 /// What an informer reports to its handler.
 pub enum Change<'a, K> {
     /// An object was added or modified (also for the initial list).
@@ -201,8 +224,8 @@ pub enum Change<'a, K> {
 }
 
 /// Starts an informer: a reflector keeping `Store` in step with the API, calling `handler` for
-/// each change after the store has applied it. The task runs until the process ends.
-pub fn informer<K, H>(api: Api<K>, config: watcher::Config, handler: H) -> Store<K>
+/// each change after the store has applied it. The task runs until `tasks` is dropped.
+pub fn informer<K, H>(tasks: &mut Tasks, api: Api<K>, config: watcher::Config, handler: H) -> Store<K>
 where
     K: kube::Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
     K::DynamicType: Default + Eq + Hash + Clone + Send + Sync,
@@ -210,7 +233,7 @@ where
 {
     let (reader, writer) = reflector::store();
     let stream = reflector::reflector(writer, watcher(api, config).default_backoff());
-    tokio::spawn(async move {
+    tasks.spawn(async move {
         let mut stream = std::pin::pin!(stream);
         while let Some(ev) = stream.next().await {
             match ev {

@@ -56,22 +56,23 @@ struct Ctx {
 
 /// Runs the Deployment controller.
 pub async fn run(client: kube::Client) {
+    let mut tasks = appsutil::Tasks::default();
     let queue: Arc<WorkQueue<Key>> = Arc::new(WorkQueue::new());
     let q = queue.clone();
-    let deployments = appsutil::informer(Api::<Deployment>::all(client.clone()), watcher::Config::default(), move |c: Change<'_, Deployment>| {
+    let deployments = appsutil::informer(&mut tasks, Api::<Deployment>::all(client.clone()), watcher::Config::default(), move |c: Change<'_, Deployment>| {
         if let Change::Apply(d) | Change::Delete(d) = c {
             q.add(appsutil::key_of(&d.metadata));
         }
     });
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<ReplicaSet>();
-    let rss = appsutil::informer(Api::<ReplicaSet>::all(client.clone()), watcher::Config::default(), move |c: Change<'_, ReplicaSet>| {
+    let rss = appsutil::informer(&mut tasks, Api::<ReplicaSet>::all(client.clone()), watcher::Config::default(), move |c: Change<'_, ReplicaSet>| {
         if let Change::Apply(r) | Change::Delete(r) = c {
             let _ = tx.send(r.clone());
         }
     });
     let ctx = Arc::new(Ctx { client: client.clone(), deployments, rss, queue: queue.clone(), events: Events::new(client, "deployment-controller") });
     let c2 = ctx.clone();
-    tokio::spawn(async move {
+    tasks.spawn(async move {
         while let Some(rs) = rx.recv().await {
             let ns = rs.metadata.namespace.clone().unwrap_or_default();
             match appsutil::controller_ref(&rs.metadata) {

@@ -110,6 +110,32 @@ impl Owner {
         }
     }
 
+    /// Metadata and selector only (for mapping pods to owners).
+    fn light_rs(rs: &ReplicaSet) -> Owner {
+        Owner {
+            meta: rs.metadata.clone(),
+            replicas: 0,
+            min_ready_seconds: 0,
+            selector: rs.spec.as_ref().and_then(|s| labels::from_label_selector(&s.selector).ok()),
+            template: None,
+            status: Value::Null,
+            raw: Value::Null,
+        }
+    }
+
+    fn light_rc(rc: &ReplicationController) -> Owner {
+        let sel = rc.spec.as_ref().and_then(|s| s.selector.clone()).unwrap_or_default();
+        Owner {
+            meta: rc.metadata.clone(),
+            replicas: 0,
+            min_ready_seconds: 0,
+            selector: (!sel.is_empty()).then(|| Selector::from_set(&sel)),
+            template: None,
+            status: Value::Null,
+            raw: Value::Null,
+        }
+    }
+
     fn selects(&self, pod: &Pod) -> bool {
         let empty = BTreeMap::new();
         let l = pod.metadata.labels.as_ref().unwrap_or(&empty);
@@ -131,8 +157,8 @@ impl Owners {
     }
     fn in_namespace(&self, ns: &str) -> Vec<Owner> {
         match self {
-            Owners::Rs(s) => s.state().iter().filter(|o| o.metadata.namespace.as_deref() == Some(ns)).map(|o| Owner::from_rs(o)).collect(),
-            Owners::Rc(s) => s.state().iter().filter(|o| o.metadata.namespace.as_deref() == Some(ns)).map(|o| Owner::from_rc(o)).collect(),
+            Owners::Rs(s) => s.state().iter().filter(|o| o.metadata.namespace.as_deref() == Some(ns)).map(|o| Owner::light_rs(o)).collect(),
+            Owners::Rc(s) => s.state().iter().filter(|o| o.metadata.namespace.as_deref() == Some(ns)).map(|o| Owner::light_rc(o)).collect(),
         }
     }
 }
@@ -207,6 +233,7 @@ pub async fn run_replication_controllers(client: kube::Client) {
 }
 
 async fn run(client: kube::Client, kind: Kind) {
+    let mut tasks = appsutil::Tasks::default();
     let queue: Arc<WorkQueue<Key>> = Arc::new(WorkQueue::new());
     let q = queue.clone();
     let owner_handler = move |c: Change<'_, ObjectMeta>| match c {
@@ -216,7 +243,7 @@ async fn run(client: kube::Client, kind: Kind) {
     let owners = match kind {
         Kind::ReplicaSet => {
             let h = owner_handler.clone();
-            Owners::Rs(appsutil::informer(Api::<ReplicaSet>::all(client.clone()), watcher::Config::default(), move |c: Change<'_, ReplicaSet>| {
+            Owners::Rs(appsutil::informer(&mut tasks, Api::<ReplicaSet>::all(client.clone()), watcher::Config::default(), move |c: Change<'_, ReplicaSet>| {
                 h(match c {
                     Change::Apply(o) => Change::Apply(&o.metadata),
                     Change::Delete(o) => Change::Delete(&o.metadata),
@@ -227,6 +254,7 @@ async fn run(client: kube::Client, kind: Kind) {
         Kind::ReplicationController => {
             let h = owner_handler.clone();
             Owners::Rc(appsutil::informer(
+                &mut tasks,
                 Api::<ReplicationController>::all(client.clone()),
                 watcher::Config::default(),
                 move |c: Change<'_, ReplicationController>| {
@@ -242,7 +270,7 @@ async fn run(client: kube::Client, kind: Kind) {
     // pods map to their controller, or (orphans) to every owner whose selector matches; the
     // mapping needs the owner store, which exists only once the informer is started
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Pod>();
-    let pods = appsutil::informer(Api::<Pod>::all(client.clone()), watcher::Config::default(), move |c: Change<'_, Pod>| {
+    let pods = appsutil::informer(&mut tasks, Api::<Pod>::all(client.clone()), watcher::Config::default(), move |c: Change<'_, Pod>| {
         if let Change::Apply(p) | Change::Delete(p) = c {
             let _ = tx.send(p.clone());
         }
@@ -257,7 +285,7 @@ async fn run(client: kube::Client, kind: Kind) {
         events: Events::new(client, kind.controller_name()),
     });
     let c2 = ctx.clone();
-    tokio::spawn(async move {
+    tasks.spawn(async move {
         while let Some(pod) = rx.recv().await {
             let ns = pod.metadata.namespace.clone().unwrap_or_default();
             match appsutil::controller_ref(&pod.metadata) {

@@ -369,13 +369,13 @@ fn pdb_percent_and_max_unavailable_use_the_controllers_scale() {
     let s = Server::start();
     s.ok_stdin(
         &["apply", "-f", "-"],
-        "apiVersion: apps/v1\nkind: ReplicaSet\nmetadata:\n  name: rs\nspec:\n  replicas: 4\n  selector:\n    matchLabels: {app: rs}\n  template:\n    metadata:\n      labels: {app: rs}\n    spec:\n      containers:\n      - name: c\n        image: registry.k8s.io/pause:3.10\n",
+        "apiVersion: apps/v1\nkind: ReplicaSet\nmetadata:\n  name: rs\nspec:\n  replicas: 4\n  selector:\n    matchLabels: {app: rs, owned: \"yes\"}\n  template:\n    metadata:\n      labels: {app: rs, owned: \"yes\"}\n    spec:\n      containers:\n      - name: c\n        image: registry.k8s.io/pause:3.10\n",
     );
     let uid = get(&s, &["get", "rs", "rs", "-o", "jsonpath={.metadata.uid}"]);
     for i in 0..3 {
         let name = format!("rs-{i}");
         let yaml = format!(
-            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  labels: {{app: rs}}\n  ownerReferences:\n  - apiVersion: apps/v1\n    kind: ReplicaSet\n    name: rs\n    uid: {uid}\n    controller: true\nspec:\n  nodeName: n1\n  containers:\n  - name: c\n    image: registry.k8s.io/pause:3.10\n"
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  labels: {{app: rs, owned: \"yes\"}}\n  ownerReferences:\n  - apiVersion: apps/v1\n    kind: ReplicaSet\n    name: rs\n    uid: {uid}\n    controller: true\nspec:\n  nodeName: n1\n  containers:\n  - name: c\n    image: registry.k8s.io/pause:3.10\n"
         );
         s.ok_stdin(&["apply", "-f", "-"], &yaml);
         set_pod_status(&s, &name, &format!("10.42.0.{}", 40 + i), true);
@@ -390,7 +390,8 @@ fn pdb_percent_and_max_unavailable_use_the_controllers_scale() {
     wait_for(&s, Duration::from_secs(15), "50%", || status("pct") == "4 2 3 1");
     s.ok(&["scale", "rs", "rs", "--replicas=3"]);
     wait_for(&s, Duration::from_secs(15), "after scaling", || status("max") == "3 2 3 1");
-    // a selected pod without a controller: the budget cannot be computed
+    // a selected pod without a controller (outside the ReplicaSet's selector, so not adopted):
+    // the budget cannot be computed
     s.ok_stdin(&["apply", "-f", "-"], &pod_yaml("orphan", "n1", "app: rs", ""));
     wait_for(&s, Duration::from_secs(15), "SyncFailed", || {
         get(&s, &["get", "pdb", "max", "-o", "jsonpath={.status.disruptionsAllowed} {.status.conditions[0].reason} {.status.conditions[0].message}"])
