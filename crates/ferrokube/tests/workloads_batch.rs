@@ -247,7 +247,9 @@ fn statefulset_rolling_update_replaces_pods_from_the_top() {
     let order: Vec<&str> = seen.iter().filter_map(|l| l.strip_prefix("DELETED ")).map(|l| l.split(' ').next().unwrap_or("")).collect();
     assert_eq!(order, vec!["roll-2", "roll-1", "roll-0"], "{}", seen.join("\n"));
     let revs = get(&s, &["get", "controllerrevisions", "-o", "jsonpath={.items[*].revision}"]);
-    assert_eq!(revs, "1 2");
+    let mut revs: Vec<&str> = revs.split(' ').collect();
+    revs.sort();
+    assert_eq!(revs, vec!["1", "2"]);
     let history = s.ok(&["rollout", "history", "sts/roll"]);
     assert!(history.contains('1') && history.contains('2'), "{history}");
     let _ = child.kill();
