@@ -713,12 +713,9 @@ async fn reconcile(mut job: Arc<Job>, ctx: Arc<Ctx>) -> Result<Action> {
         if terminating == 0 && uncounted_empty {
             let final_type = if is_success { "Complete" } else { "Failed" };
             let fin = new_condition(final_type, "True", cond.reason.as_deref().unwrap_or(""), cond.message.as_deref().unwrap_or(""), now);
-            if set_condition(&mut status, fin) {
-                if is_success {
-                    status.completion_time = Some(Time(now));
-                    publish(&ctx.recorder, &job_ref, EventType::Normal, "Completed", "Job completed".into(), None).await;
-                }
-                // a Job that finished is no longer suspended-pending
+            if set_condition(&mut status, fin) && is_success {
+                status.completion_time = Some(Time(now));
+                publish(&ctx.recorder, &job_ref, EventType::Normal, "Completed", "Job completed".into(), None).await;
             }
         } else {
             requeue = Some(Duration::from_millis(500));
@@ -796,7 +793,7 @@ async fn reconcile(mut job: Arc<Job>, ctx: Arc<Ctx>) -> Result<Action> {
                 if in_backoff {
                     requeue = Some(Duration::from_millis(u64::try_from(backoff_until.unwrap_or(0) - now.as_millisecond()).unwrap_or(100).max(100)));
                 } else {
-                    for _ in active_count..want {
+                    while active_count < want {
                         create_pod(&ctx, &pods_api, &job, &job_ref, None).await?;
                         active_count += 1;
                     }
