@@ -109,6 +109,23 @@ fn active_deadline_stops_a_running_job() {
 }
 
 #[test]
+fn suspended_job_waits_and_resumes() {
+    let s = Server::start();
+    let _sim = s.sim(1, &[]);
+    s.ok_stdin(&["apply", "-f", "-"], &job("later", "  suspend: true\n  completions: 2\n", "sim.ferrokube.io/succeed-after: 1s"));
+    eventually(Duration::from_secs(20), "the Suspended condition", || {
+        get(&s, &["get", "job", "later", "-o", "jsonpath={.status.conditions[?(@.type==\"Suspended\")].status}/{.status.conditions[?(@.type==\"Suspended\")].reason}"]) == "True/JobSuspended"
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(get(&s, &["get", "pods", "-l", "batch.kubernetes.io/job-name=later", "-o", "name"]).is_empty());
+    assert_eq!(get(&s, &["get", "job", "later", "-o", "jsonpath={.status.startTime}"]), "");
+    s.ok(&["patch", "job", "later", "--type=merge", "-p", "{\"spec\":{\"suspend\":false}}"]);
+    s.ok(&["wait", "--for=condition=complete", "job/later", "--timeout=60s"]);
+    let susp = get(&s, &["get", "job", "later", "-o", "jsonpath={.status.conditions[?(@.type==\"Suspended\")].status}/{.status.conditions[?(@.type==\"Suspended\")].reason} {.status.succeeded}"]);
+    assert_eq!(susp, "False/JobResumed 2");
+}
+
+#[test]
 fn indexed_job_completes_every_index() {
     let s = Server::start();
     let _sim = s.sim(2, &[]);
@@ -266,6 +283,14 @@ fn statefulset_parallel_creates_all_pods_and_their_claims_at_once() {
     assert_eq!(pvcs, "data-db-0 db StatefulSet/db\ndata-db-1 db StatefulSet/db\ndata-db-2 db StatefulSet/db");
     let vol = get(&s, &["get", "pod", "db-2", "-o", "jsonpath={.spec.volumes[?(@.name==\"data\")].persistentVolumeClaim.claimName}"]);
     assert_eq!(vol, "data-db-2");
+
+    // whenScaled: Retain keeps the claims of removed pods; whenDeleted: Delete lets the garbage
+    // collector remove them with the StatefulSet
+    s.ok(&["scale", "sts/db", "--replicas=1"]);
+    eventually(Duration::from_secs(20), "one pod", || get(&s, &["get", "pods", "-l", "app=db", "-o", "name"]) == "pod/db-0");
+    assert_eq!(get(&s, &["get", "pvc", "-o", "name"]).lines().count(), 3);
+    s.ok(&["delete", "sts", "db"]);
+    eventually(Duration::from_secs(30), "the claims collected", || get(&s, &["get", "pvc", "-o", "name"]).is_empty());
 
     // OrderedReady with the same Pending pods stops at the first
     s.ok_stdin(&["apply", "-f", "-"], &statefulset("ord", 3, "", "postgres", ""));
