@@ -126,6 +126,19 @@ fn suspended_job_waits_and_resumes() {
 }
 
 #[test]
+fn deleting_a_running_job_releases_and_removes_its_pods() {
+    let s = Server::start();
+    let _sim = s.sim(1, &[]);
+    s.ok_stdin(&["apply", "-f", "-"], &job("gone", "  parallelism: 2\n  completions: 4\n", ""));
+    eventually(Duration::from_secs(30), "two running pods", || get(&s, &["get", "job", "gone", "-o", "jsonpath={.status.ready}"]) == "2");
+    let fins = get(&s, &["get", "pods", "-l", "batch.kubernetes.io/job-name=gone", "-o", "jsonpath={.items[*].metadata.finalizers[0]}"]);
+    assert_eq!(fins, "batch.kubernetes.io/job-tracking batch.kubernetes.io/job-tracking");
+    s.ok(&["delete", "job", "gone"]);
+    // the garbage collector deletes the pods; the job controller lets go of their finalizers
+    eventually(Duration::from_secs(40), "the pods gone", || get(&s, &["get", "pods", "-l", "batch.kubernetes.io/job-name=gone", "-o", "name"]).is_empty());
+}
+
+#[test]
 fn indexed_job_completes_every_index() {
     let s = Server::start();
     let _sim = s.sim(2, &[]);
