@@ -259,7 +259,7 @@ impl Ctl {
         for node in nodes {
             let Some(name) = node.metadata.name.clone() else { continue };
             if let Err(e) = self.monitor_node(&name, &node).await {
-                tracing::debug!(node = %name, error = %e, "node monitor");
+                tracing::warn!(node = %name, error = %e, "node monitor");
             }
         }
     }
@@ -294,9 +294,11 @@ impl Ctl {
         let ready = condition(&node, "Ready").is_some_and(|c| c.status == "True");
         let taints = node.spec.as_ref().and_then(|s| s.taints.clone()).unwrap_or_default();
         if let Some(new) = reconcile_taints(&taints, &wanted_taints(&node), &stores::now()) {
+            // no taints left: the field goes (a merge patch's null), as upstream leaves it unset
+            let taints = if new.is_empty() { serde_json::Value::Null } else { serde_json::to_value(&new).unwrap_or_default() };
             let patch = serde_json::json!({
                 "metadata": {"resourceVersion": node.metadata.resource_version},
-                "spec": {"taints": new},
+                "spec": {"taints": taints},
             });
             self.nodes_api.patch(name, &PatchParams::default(), &Patch::Merge(&patch)).await?;
         }

@@ -161,7 +161,8 @@ impl Ctl {
         set_condition(&mut conds, "AbleToScale", "True", "SucceededGetScale", "the HPA controller was able to get the target's current scale".into());
         let current = scale.spec.as_ref().and_then(|s| s.replicas).unwrap_or(0);
         let min = spec.min_replicas.unwrap_or(1);
-        status.current_replicas = Some(scale.status.as_ref().map_or(current, |s| s.replicas));
+        // upstream reports the target's wanted replicas as current
+        status.current_replicas = Some(current);
         let decision = range_decision(current, min, spec.max_replicas);
         if current == 0 && min != 0 {
             set_condition(&mut conds, "ScalingActive", "False", "ScalingDisabled", "scaling is disabled since the replica count of the target is zero".into());
