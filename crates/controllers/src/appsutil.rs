@@ -295,7 +295,7 @@ pub fn scaled_value(v: Option<&IntOrString>, total: i32, round_up: bool, default
         None => default,
     };
     let Some(p) = s.strip_suffix('%') else {
-        return s.parse::<i32>().map_err(|_| format!("invalid value for IntOrString: invalid type: string is not a percentage"));
+        return s.parse::<i32>().map_err(|_| "invalid value for IntOrString: invalid type: string is not a percentage".to_string());
     };
     let p: i64 = p.parse().map_err(|_| format!("invalid value {s:?}: percentage is not an integer"))?;
     let prod = p * i64::from(total);

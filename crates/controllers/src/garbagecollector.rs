@@ -402,7 +402,7 @@ async fn watchable(client: &kube::Client) -> Result<Vec<(ApiResource, bool)>> {
 }
 
 enum GraphEvent {
-    Apply(ApiResource, ObjectMeta),
+    Apply(Box<(ApiResource, ObjectMeta)>),
     Delete(String),
     Synced,
 }
@@ -443,7 +443,7 @@ pub async fn run(client: kube::Client) {
                             let mut stream = std::pin::pin!(stream);
                             while let Some(ev) = stream.next().await {
                                 let sent = match ev {
-                                    Ok(watcher::Event::Apply(o)) | Ok(watcher::Event::InitApply(o)) => tx.send(GraphEvent::Apply(ar.clone(), o.metadata)),
+                                    Ok(watcher::Event::Apply(o)) | Ok(watcher::Event::InitApply(o)) => tx.send(GraphEvent::Apply(Box::new((ar.clone(), o.metadata)))),
                                     Ok(watcher::Event::Delete(o)) => tx.send(GraphEvent::Delete(o.metadata.uid.unwrap_or_default())),
                                     Ok(watcher::Event::InitDone) => tx.send(GraphEvent::Synced),
                                     Ok(watcher::Event::Init) => Ok(()),
@@ -485,7 +485,7 @@ pub async fn run(client: kube::Client) {
         let mut synced = 0usize;
         while let Some(ev) = rx.recv().await {
             match ev {
-                GraphEvent::Apply(ar, meta) => gc_b.observe(&ar, &meta),
+                GraphEvent::Apply(b) => gc_b.observe(&b.0, &b.1),
                 GraphEvent::Delete(uid) => gc_b.forget(&uid),
                 GraphEvent::Synced => {
                     synced += 1;

@@ -496,3 +496,139 @@ pub async fn api(mut args: ApiBenchArgs) -> anyhow::Result<()> {
     drop(proc);
     Ok(())
 }
+
+/// Flags of `ferrokube bench scheduler`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct SchedulerBenchArgs {
+    /// Nodes to register (objects only: allocatable 4 CPUs, 32Gi, 110 pods, Ready).
+    #[arg(long, default_value_t = 5000)]
+    pub nodes: usize,
+    /// Pods to create (each requests 100m CPU and 500Mi, as upstream's scheduler_perf
+    /// SchedulingBasic).
+    #[arg(long, default_value_t = 30_000)]
+    pub pods: usize,
+    /// Concurrent clients creating nodes and pods.
+    #[arg(long, default_value_t = 64)]
+    pub clients: usize,
+}
+
+/// Upstream's CI threshold for SchedulingBasic at 5,000 nodes (pods/s).
+const UPSTREAM_THRESHOLD: f64 = 680.0;
+/// ferrokube's goal (5x upstream's threshold).
+const SCHEDULER_GOAL: f64 = 3400.0;
+
+/// `ferrokube bench scheduler`: N nodes and P pods against a real server; pods/s from the first
+/// pod created to the last one bound, as a watch sees them.
+pub async fn scheduler(args: SchedulerBenchArgs) -> anyhow::Result<()> {
+    let build = if cfg!(debug_assertions) { "debug build" } else { "release build" };
+    println!("ferrokube bench scheduler: nodes={} pods={} clients={} ({build})", args.nodes, args.pods, args.clients);
+    let (proc, _) = tokio::task::spawn_blocking(|| start_server(&[])).await??;
+    let c = client(&proc.kubeconfig).await?;
+    let nss: Api<Namespace> = Api::all(c.clone());
+    let ns: Namespace = serde_json::from_value(serde_json::json!({"metadata": {"name": "bench"}}))?;
+    nss.create(&PostParams::default(), &ns).await?;
+
+    // nodes
+    let t = Instant::now();
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..args.clients {
+        let (c, next, total) = (c.clone(), next.clone(), args.nodes);
+        tasks.push(tokio::spawn(async move {
+            let nodes: Api<k8s_openapi::api::core::v1::Node> = Api::all(c);
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= total {
+                    return Ok::<_, kube::Error>(());
+                }
+                let name = format!("node-{i}");
+                let node = serde_json::from_value(serde_json::json!({"metadata": {"name": name, "labels": {
+                    "kubernetes.io/hostname": name, "topology.kubernetes.io/zone": format!("zone-{}", i % 3), "kubernetes.io/os": "linux"}}}))
+                    .map_err(kube::Error::SerdeError)?;
+                nodes.create(&PostParams::default(), &node).await?;
+                let r = serde_json::json!({"cpu": "4", "memory": "32Gi", "pods": "110"});
+                let status = serde_json::json!({"status": {"capacity": r, "allocatable": r, "conditions": [{"type": "Ready", "status": "True",
+                    "reason": "KubeletReady", "message": "ready", "lastHeartbeatTime": "2024-01-01T00:00:00Z", "lastTransitionTime": "2024-01-01T00:00:00Z"}]}});
+                nodes.patch_status(&name, &kube::api::PatchParams::default(), &kube::api::Patch::Merge(&status)).await?;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    println!("{} nodes registered in {:.1} s", args.nodes, t.elapsed().as_secs_f64());
+    // let the scheduler's informer see them all
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    // watch bindings
+    let pods: Api<Pod> = Api::namespaced(c.clone(), "bench");
+    let list = pods.list(&ListParams::default().limit(1)).await?;
+    let rv = list.metadata.resource_version.unwrap_or_default();
+    let total = args.pods;
+    let watcher = {
+        let pods = pods.clone();
+        tokio::spawn(async move {
+            let mut bound = std::collections::HashSet::new();
+            let mut rv = rv;
+            while bound.len() < total {
+                let mut stream = pods.watch(&WatchParams::default().timeout(290), &rv).await?.boxed();
+                while let Some(ev) = stream.next().await {
+                    match ev? {
+                        WatchEvent::Added(p) | WatchEvent::Modified(p) => {
+                            rv = p.metadata.resource_version.clone().unwrap_or_default();
+                            if p.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_some() {
+                                bound.insert(p.metadata.name.unwrap_or_default());
+                                if bound.len() >= total {
+                                    break;
+                                }
+                            }
+                        }
+                        WatchEvent::Bookmark(b) => rv = b.metadata.resource_version,
+                        WatchEvent::Deleted(_) => {}
+                        WatchEvent::Error(e) => bail!("watch error: {e:?}"),
+                    }
+                }
+            }
+            Ok::<_, anyhow::Error>(Instant::now())
+        })
+    };
+
+    // pods
+    let t0 = Instant::now();
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..args.clients {
+        let (pods, next) = (pods.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= total {
+                    return Ok::<_, kube::Error>(());
+                }
+                let p: Pod = serde_json::from_value(serde_json::json!({"metadata": {"name": format!("pod-{i}")}, "spec": {"containers": [
+                    {"name": "pause", "image": "registry.k8s.io/pause:3.10", "resources": {"requests": {"cpu": "100m", "memory": "500Mi"}}}]}}))
+                    .map_err(kube::Error::SerdeError)?;
+                pods.create(&PostParams::default(), &p).await?;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    let created = t0.elapsed();
+    let done = match tokio::time::timeout(Duration::from_secs(1800), watcher).await {
+        Ok(r) => r??,
+        Err(_) => bail!("not all pods were bound within 30 minutes"),
+    };
+    let took = done.duration_since(t0);
+    let rate = total as f64 / took.as_secs_f64().max(1e-9);
+    println!("{total} pods created in {:.1} s ({:.0} creates/s)", created.as_secs_f64(), total as f64 / created.as_secs_f64().max(1e-9));
+    println!("{total} pods bound on {} nodes in {:.1} s: {rate:.0} pods/s ({build})", args.nodes, took.as_secs_f64());
+    println!(
+        "upstream CI threshold {UPSTREAM_THRESHOLD:.0} pods/s at 5,000 nodes: {:.2}x; goal {SCHEDULER_GOAL:.0} pods/s: {:.2}x",
+        rate / UPSTREAM_THRESHOLD,
+        rate / SCHEDULER_GOAL
+    );
+    drop(proc);
+    Ok(())
+}

@@ -88,6 +88,8 @@ enum BenchCommand {
     Api(bench::ApiBenchArgs),
     /// The store: writes/s and latency at 1, 100, 1,000 clients against a local etcd; churn.
     Store(bench::StoreBenchArgs),
+    /// The scheduler: pods/s from the first pod created to the last bound, N nodes, P pods.
+    Scheduler(bench::SchedulerBenchArgs),
     /// The control plane end to end: simulated nodes, one big Deployment, time to all Running.
     Cluster(bench_cluster::ClusterBenchArgs),
 }
@@ -107,6 +109,9 @@ pub struct ServerArgs {
     /// Run no node agent in this process.
     #[arg(long)]
     pub disable_agent: bool,
+    /// Run no scheduler in this process (pods stay Pending unless another scheduler binds them).
+    #[arg(long)]
+    pub disable_scheduler: bool,
     /// ClusterIP range of services (the first address is the `kubernetes` service).
     #[arg(long, default_value = "10.43.0.0/16")]
     pub service_cluster_ip_range: String,
@@ -199,6 +204,7 @@ fn main() -> anyhow::Result<()> {
         Command::Bench(BenchCommand::Api(args)) => rt()?.block_on(bench::api(args)),
         Command::Bench(BenchCommand::Store(args)) => rt()?.block_on(bench::store(args)),
         Command::Bench(BenchCommand::Cluster(args)) => rt()?.block_on(bench_cluster::run(args)),
+        Command::Bench(BenchCommand::Scheduler(args)) => rt()?.block_on(bench::scheduler(args)),
         Command::Kubeconfig(args) => admin::kubeconfig(args),
         Command::SecretsEncrypt(cmd) => rt()?.block_on(admin::secrets_encrypt(cmd)),
         Command::Snapshot(cmd) => rt()?.block_on(datastore::snapshot(cmd)),

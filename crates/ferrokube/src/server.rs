@@ -1,4 +1,5 @@
-//! `ferrokube server`: certificates, storage, the apiserver, the controllers, the kubeconfig.
+//! `ferrokube server`: certificates, storage, the apiserver, the controllers, the scheduler, the
+//! kubeconfig.
 
 use std::net::IpAddr;
 use std::os::unix::fs::PermissionsExt;
@@ -56,6 +57,11 @@ const CONTROLLER_IDENTITIES: &[&str] = &[
     "disruption-controller",
     "horizontal-pod-autoscaler",
     "ttl-controller",
+    "job-controller",
+    "ttl-after-finished-controller",
+    "cronjob-controller",
+    "statefulset-controller",
+    "daemon-set-controller",
 ];
 
 /// kube-controller-manager: each controller an API client with its own identity.
@@ -163,6 +169,11 @@ impl ControllerManager {
         set.spawn(controllers::disruption::run(self.informers.clone(), self.client("disruption-controller")));
         set.spawn(controllers::podautoscaler::run(self.informers.clone(), self.client("horizontal-pod-autoscaler")));
         set.spawn(controllers::ttl::run(self.informers.clone(), self.client("ttl-controller")));
+        set.spawn(controllers::job::run(self.client("job-controller")));
+        set.spawn(controllers::cronjob::run(self.client("cronjob-controller")));
+        set.spawn(controllers::statefulset::run(self.client("statefulset-controller")));
+        set.spawn(controllers::daemonset::run(self.client("daemon-set-controller")));
+        set.spawn(controllers::ttlafterfinished::run(self.client("ttl-after-finished-controller")));
         while let Some(r) = set.join_next().await {
             if let Err(e) = r {
                 tracing::error!(error = %e, "a controller ended");
@@ -293,6 +304,41 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         })
     };
 
+    // kube-scheduler: its own identity, bound by the default RBAC policy to the
+    // system:kube-scheduler role; on a shared datastore it runs on the holder of the
+    // kube-system/kube-scheduler Lease.
+    let (stop_scheduler, scheduler_stopped) = tokio::sync::oneshot::channel::<()>();
+    let scheduler_done = if args.disable_scheduler {
+        None
+    } else {
+        let client = component_client(&pki, &url, "kube-scheduler", "system:kube-scheduler", &[]).await?;
+        Some(if store.shared() {
+            let identity = crate::datastore::server_identity(dir, &host_name())?;
+            let timing = controllers::leaderelection::Timing {
+                lease_duration: crate::datastore::parse_interval(&args.leader_elect_lease_duration)?,
+                renew_deadline: crate::datastore::parse_interval(&args.leader_elect_renew_deadline)?,
+                retry_period: crate::datastore::parse_interval(&args.leader_elect_retry_period)?,
+            };
+            let lock = controllers::leaderelection::LeaseLock { namespace: "kube-system".into(), name: "kube-scheduler".into(), identity };
+            let elector = controllers::leaderelection::LeaderElector::new(client.clone(), lock, timing)
+                .map_err(|e| anyhow::anyhow!("scheduler leader election: {e}"))?
+                .release_on_cancel(true);
+            tokio::spawn(elector.run(
+                async move {
+                    let _ = scheduler_stopped.await;
+                },
+                move || scheduler::run(client.clone()),
+            ))
+        } else {
+            tokio::spawn(async move {
+                tokio::select! {
+                    () = scheduler::run(client) => {}
+                    _ = scheduler_stopped => {}
+                }
+            })
+        })
+    };
+
     if !snapshot_interval.is_zero() {
         tokio::spawn(crate::datastore::scheduled_snapshots(
             dir.clone(),
@@ -320,6 +366,12 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     }
     tracing::info!("shutting down");
     let _ = stop_controllers.send(());
+    let _ = stop_scheduler.send(());
+    if let Some(done) = scheduler_done
+        && tokio::time::timeout(Duration::from_secs(5), done).await.is_err()
+    {
+        tracing::warn!("the scheduler did not stop within 5 s");
+    }
     if tokio::time::timeout(Duration::from_secs(5), controllers_done).await.is_err() {
         tracing::warn!("the controllers did not stop within 5 s");
     }

@@ -2,8 +2,9 @@
 //!
 //! Mutating phase (before the strategy prepares and validates the object): LimitRanger
 //! (default requests and limits), ServiceAccount
-//! (default service account, the projected `kube-api-access-*` token volume),
-//! DefaultTolerationSeconds (300 s tolerations of the not-ready/unreachable taints), then the
+//! (default service account, the projected `kube-api-access-*` token volume), Priority (the
+//! pod's priority from its PriorityClass), DefaultTolerationSeconds (300 s tolerations of the
+//! not-ready/unreachable taints), then the
 //! mutating admission webhooks.
 //! Validating phase (after the strategy's validation, before the write): NamespaceLifecycle,
 //! ServiceAccount, NodeRestriction, PodSecurity, DenyServiceExternalIPs, RBAC escalation
@@ -26,6 +27,7 @@ pub mod lifecycle;
 pub mod limit_ranger;
 pub mod node_restriction;
 pub mod pod_security;
+pub mod priority;
 pub mod rbac_escalation;
 pub mod resource_quota;
 pub mod service_account;
@@ -86,6 +88,7 @@ impl Request<'_> {
 pub async fn mutate(api: &Api, req: &Request<'_>, obj: &mut Box<dyn Object>) -> ApiResult<()> {
     limit_ranger::mutate(api, req, obj.as_mut())?;
     service_account::mutate(api, req, obj.as_mut())?;
+    priority::mutate(api, req, obj.as_mut())?;
     default_toleration_seconds::mutate(req, obj.as_mut())?;
     webhook::mutate(api, req, obj).await?;
     Ok(())
