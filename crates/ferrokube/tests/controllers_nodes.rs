@@ -65,11 +65,6 @@ fn post_ready(s: &Server, name: &str) {
     s.ok(&["patch", "node", name, "--subresource=status", "--type=merge", "-p", &patch]);
 }
 
-fn renew_lease(s: &Server, name: &str) {
-    let patch = format!(r#"{{"spec":{{"renewTime":"{}"}}}}"#, micro_now());
-    let _ = s.kubectl(&["-n", "kube-node-lease", "patch", "lease", name, "--type=merge", "-p", &patch]);
-}
-
 /// Renews the Leases of `names` every second until dropped.
 struct Heartbeat {
     stop: Arc<AtomicBool>,
