@@ -143,6 +143,11 @@ fn nodes_get_pod_cidrs_released_and_exhausted() {
     let mut got = vec![get(&s, &["get", "node", "n1", "-o", "jsonpath={.spec.podCIDR}"]), get(&s, &["get", "node", "n2", "-o", "jsonpath={.spec.podCIDR}"])];
     got.sort();
     assert_eq!(got, vec!["10.99.0.0/24".to_string(), "10.99.1.0/24".to_string()]);
+    // the lifecycle controller registered the node (an event in default, as upstream)
+    wait_for(&s, Duration::from_secs(20), "RegisteredNode event", || {
+        get(&s, &["get", "events", "-n", "default", "--field-selector", "involvedObject.name=n1,reason=RegisteredNode", "-o", "jsonpath={.items[*].message}"])
+            .contains("Node n1 event: Registered Node n1 in Controller")
+    });
     // the TTL controller annotates nodes of a small cluster with 0
     wait_for(&s, Duration::from_secs(20), "ttl annotation", || get(&s, &["get", "node", "n1", "-o", r"jsonpath={.metadata.annotations.node\.alpha\.kubernetes\.io/ttl}"]) == "0");
     // the range is full: a third node gets none and an event says so
