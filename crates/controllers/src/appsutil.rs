@@ -351,7 +351,8 @@ impl Events {
         Events { recorder: Recorder::new(client, Reporter { controller: controller.into(), instance: None }) }
     }
 
-    /// Publishes one event about `regarding`.
+    /// Publishes one event about `regarding`, in the background (as upstream's event
+    /// broadcaster does): a sync creating 500 pods does not wait for 500 event writes.
     pub async fn publish(&self, regarding: &ObjectReference, warning: bool, reason: &str, action: &str, note: String) {
         let ev = KEvent {
             type_: if warning { EventType::Warning } else { EventType::Normal },
@@ -360,9 +361,12 @@ impl Events {
             action: action.into(),
             secondary: None,
         };
-        if let Err(e) = self.recorder.publish(&ev, regarding).await {
-            tracing::debug!(error = %e, reason, "event not recorded");
-        }
+        let (recorder, regarding, reason) = (self.recorder.clone(), regarding.clone(), reason.to_string());
+        tokio::spawn(async move {
+            if let Err(e) = recorder.publish(&ev, &regarding).await {
+                tracing::debug!(error = %e, reason, "event not recorded");
+            }
+        });
     }
 }
 
