@@ -38,7 +38,7 @@ fn job_runs_to_completion_and_kubectl_wait_sees_it() {
         std::thread::sleep(Duration::from_millis(100));
     }
     s.ok(&["wait", "--for=condition=complete", "job/pi", "--timeout=60s"]);
-    assert!(max_active >= 1 && max_active <= 2, "active peaked at {max_active}");
+    assert!((1..=2).contains(&max_active), "active peaked at {max_active}");
     let status = get(&s, &["get", "job", "pi", "-o", "jsonpath={.status.succeeded} {.status.failed} {.status.active} {.status.terminating}"]);
     assert_eq!(status, "3 0 0 0");
     let conds = get(&s, &["get", "job", "pi", "-o", "jsonpath={range .status.conditions[*]}{.type}={.status}/{.reason};{end}"]);
