@@ -16,12 +16,9 @@ fn get(s: &Server, args: &[&str]) -> String {
 fn job(name: &str, extra_spec: &str, annotations: &str) -> String {
     format!(
         "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: {name}\nspec:\n{extra_spec}  template:\n    metadata:\n      annotations: {{{annotations}}}\n    spec:\n      \
-         restartPolicy: Never\n{BIND}      containers:\n      - name: main\n        image: busybox\n"
+         restartPolicy: Never\n      containers:\n      - name: main\n        image: busybox\n"
     )
 }
-
-/// Until the scheduler lands, pods are bound in their template.
-const BIND: &str = "      nodeName: sim-0\n";
 
 fn ts(s: &str) -> jiff::Timestamp {
     s.parse().unwrap_or_else(|e| panic!("timestamp {s:?}: {e}"))
@@ -41,7 +38,7 @@ fn job_runs_to_completion_and_kubectl_wait_sees_it() {
         std::thread::sleep(Duration::from_millis(100));
     }
     s.ok(&["wait", "--for=condition=complete", "job/pi", "--timeout=60s"]);
-    assert!(max_active >= 1 && max_active <= 2, "active peaked at {max_active}");
+    assert!((1..=2).contains(&max_active), "active peaked at {max_active}");
     let status = get(&s, &["get", "job", "pi", "-o", "jsonpath={.status.succeeded} {.status.failed} {.status.active} {.status.terminating}"]);
     assert_eq!(status, "3 0 0 0");
     let conds = get(&s, &["get", "job", "pi", "-o", "jsonpath={range .status.conditions[*]}{.type}={.status}/{.reason};{end}"]);
@@ -173,7 +170,7 @@ fn ttl_after_finished_deletes_the_job_and_its_pods() {
 fn cronjob_fires_every_minute() {
     let s = Server::start();
     let _sim = s.sim(1, &[]);
-    let cj = "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: tick\nspec:\n  schedule: \"* * * * *\"\n  timeZone: Etc/UTC\n  jobTemplate:\n    metadata:\n      labels: {from: cron}\n    spec:\n      template:\n        metadata:\n          annotations: {sim.ferrokube.io/succeed-after: 1s}\n        spec:\n          restartPolicy: Never\n          nodeName: sim-0\n          containers:\n          - name: main\n            image: busybox\n";
+    let cj = "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: tick\nspec:\n  schedule: \"* * * * *\"\n  timeZone: Etc/UTC\n  jobTemplate:\n    metadata:\n      labels: {from: cron}\n    spec:\n      template:\n        metadata:\n          annotations: {sim.ferrokube.io/succeed-after: 1s}\n        spec:\n          restartPolicy: Never\n          containers:\n          - name: main\n            image: busybox\n";
     s.ok_stdin(&["apply", "-f", "-"], cj);
     let mut name = String::new();
     eventually(Duration::from_secs(80), "a job from the cronjob", || {
@@ -198,10 +195,10 @@ fn cronjob_fires_every_minute() {
 // ---------------------------------------------------------------------------------------------
 // StatefulSet
 
-fn statefulset(name: &str, replicas: i32, extra_spec: &str, image: &str, bind: &str) -> String {
+fn statefulset(name: &str, replicas: i32, extra_spec: &str, image: &str) -> String {
     format!(
         "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: {name}\nspec:\n  replicas: {replicas}\n  serviceName: {name}-svc\n  selector:\n    matchLabels: {{app: {name}}}\n{extra_spec}  \
-         template:\n    metadata:\n      labels: {{app: {name}}}\n    spec:\n{bind}      containers:\n      - name: main\n        image: {image}\n"
+         template:\n    metadata:\n      labels: {{app: {name}}}\n    spec:\n      containers:\n      - name: main\n        image: {image}\n"
     )
 }
 
@@ -228,7 +225,7 @@ fn statefulset_ordered_ready_creates_in_order_and_scales_down_in_reverse() {
     let s = Server::start();
     let _sim = s.sim(1, &[]);
     let (mut child, rx) = s.kubectl_lines(&["get", "pods", "-l", "app=web", "-w", "--output-watch-events", "-o", WATCH_FMT]);
-    s.ok_stdin(&["apply", "-f", "-"], &statefulset("web", 3, "", "nginx:1", BIND));
+    s.ok_stdin(&["apply", "-f", "-"], &statefulset("web", 3, "", "nginx:1"));
     s.ok(&["rollout", "status", "sts/web", "--timeout=90s"]);
     let mut seen = Vec::new();
     watch_until(&rx, Duration::from_secs(30), &mut seen, |seen| first_index(seen, |p| p[1] == "web-2" && p.get(2) == Some(&"True")).is_some());
@@ -260,11 +257,11 @@ fn statefulset_ordered_ready_creates_in_order_and_scales_down_in_reverse() {
 fn statefulset_rolling_update_replaces_pods_from_the_top() {
     let s = Server::start();
     let _sim = s.sim(1, &[]);
-    s.ok_stdin(&["apply", "-f", "-"], &statefulset("roll", 3, "", "nginx:1", BIND));
+    s.ok_stdin(&["apply", "-f", "-"], &statefulset("roll", 3, "", "nginx:1"));
     s.ok(&["rollout", "status", "sts/roll", "--timeout=90s"]);
     let old_rev = get(&s, &["get", "sts", "roll", "-o", "jsonpath={.status.currentRevision}"]);
     let (mut child, rx) = s.kubectl_lines(&["get", "pods", "-l", "app=roll", "-w", "--output-watch-events", "-o", WATCH_FMT]);
-    s.ok_stdin(&["apply", "-f", "-"], &statefulset("roll", 3, "", "nginx:2", BIND));
+    s.ok_stdin(&["apply", "-f", "-"], &statefulset("roll", 3, "", "nginx:2"));
     s.ok(&["rollout", "status", "sts/roll", "--timeout=90s"]);
     let st = get(&s, &["get", "sts", "roll", "-o", "jsonpath={.status.currentRevision} {.status.updateRevision} {.status.updatedReplicas} {.status.currentReplicas}"]);
     let parts: Vec<&str> = st.split(' ').collect();
@@ -290,7 +287,7 @@ fn statefulset_parallel_creates_all_pods_and_their_claims_at_once() {
     // no nodes: pods stay Pending, which only Parallel management looks past
     let s = Server::start();
     let claims = "  podManagementPolicy: Parallel\n  persistentVolumeClaimRetentionPolicy:\n    whenDeleted: Delete\n    whenScaled: Retain\n  volumeClaimTemplates:\n  - metadata:\n      name: data\n    spec:\n      accessModes: [ReadWriteOnce]\n      resources:\n        requests:\n          storage: 1Gi\n";
-    s.ok_stdin(&["apply", "-f", "-"], &statefulset("db", 3, claims, "postgres", ""));
+    s.ok_stdin(&["apply", "-f", "-"], &statefulset("db", 3, claims, "postgres"));
     eventually(Duration::from_secs(20), "three pods", || get(&s, &["get", "pods", "-l", "app=db", "-o", "name"]).lines().count() == 3);
     let pvcs = get(&s, &["get", "pvc", "-o", "jsonpath={range .items[*]}{.metadata.name} {.metadata.labels.app} {.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name}\n{end}"]);
     assert_eq!(pvcs, "data-db-0 db StatefulSet/db\ndata-db-1 db StatefulSet/db\ndata-db-2 db StatefulSet/db");
@@ -306,7 +303,7 @@ fn statefulset_parallel_creates_all_pods_and_their_claims_at_once() {
     eventually(Duration::from_secs(30), "the claims collected", || get(&s, &["get", "pvc", "-o", "name"]).is_empty());
 
     // OrderedReady with the same Pending pods stops at the first
-    s.ok_stdin(&["apply", "-f", "-"], &statefulset("ord", 3, "", "postgres", ""));
+    s.ok_stdin(&["apply", "-f", "-"], &statefulset("ord", 3, "", "postgres"));
     eventually(Duration::from_secs(20), "ord-0", || s.kubectl(&["get", "pod", "ord-0"]).status.success());
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(get(&s, &["get", "pods", "-l", "app=ord", "-o", "name"]), "pod/ord-0");
@@ -345,6 +342,14 @@ fn daemonset_runs_one_pod_per_node_including_later_nodes() {
     let hash = get(&s, &["get", "pods", "-l", "app=agent", "-o", "jsonpath={.items[0].metadata.labels.controller-revision-hash}"]);
     assert_eq!(get(&s, &["get", "controllerrevision", &format!("agent-{hash}"), "-o", "jsonpath={.revision}"]), "1");
     eventually(Duration::from_secs(20), "desired 2", || get(&s, &["get", "ds", "agent", "-o", "jsonpath={.status.desiredNumberScheduled} {.status.currentNumberScheduled} {.status.numberMisscheduled}"]) == "2 2 0");
+    // the scheduler places each pod on the node its affinity names
+    s.ok(&["rollout", "status", "ds/agent", "--timeout=60s"]);
+    let placed = get(&s, &["get", "pods", "-l", "app=agent", "-o", "jsonpath={range .items[*]}{.spec.nodeName}={.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchFields[0].values[0]}\n{end}"]);
+    for l in placed.lines() {
+        let (a, b) = l.split_once('=').unwrap();
+        assert_eq!(a, b, "{placed}");
+    }
+    assert_eq!(get(&s, &["get", "ds", "agent", "-o", "jsonpath={.status.numberReady} {.status.numberAvailable} {.status.updatedNumberScheduled}"]), "2 2 2");
 
     // a node that joins later gets its pod
     let _more = s.sim(1, &["--name-prefix", "late-"]);
@@ -369,4 +374,23 @@ fn daemonset_follows_node_labels_and_taints() {
     eventually(Duration::from_secs(30), "the pod back", || ds_targets(&s, "gpu") == vec!["sim-1"]);
     s.ok(&["label", "node", "sim-1", "gpu-"]);
     eventually(Duration::from_secs(30), "the pod removed again", || ds_targets(&s, "gpu").is_empty());
+}
+
+#[test]
+fn daemonset_rolling_update_replaces_every_pod() {
+    let s = Server::start();
+    let _sim = s.sim(3, &[]);
+    s.ok_stdin(&["apply", "-f", "-"], &daemonset("roll", "", "agent:1"));
+    s.ok(&["rollout", "status", "ds/roll", "--timeout=60s"]);
+    let old_hash = get(&s, &["get", "pods", "-l", "app=roll", "-o", "jsonpath={.items[0].metadata.labels.controller-revision-hash}"]);
+    s.ok_stdin(&["apply", "-f", "-"], &daemonset("roll", "", "agent:2"));
+    s.ok(&["rollout", "status", "ds/roll", "--timeout=90s"]);
+    let st = get(&s, &["get", "ds", "roll", "-o", "jsonpath={.status.desiredNumberScheduled} {.status.currentNumberScheduled} {.status.updatedNumberScheduled} {.status.numberReady} {.status.numberAvailable}"]);
+    assert_eq!(st, "3 3 3 3 3");
+    eventually(Duration::from_secs(30), "only new pods", || {
+        let pods = get(&s, &["get", "pods", "-l", "app=roll", "-o", "jsonpath={range .items[*]}{.spec.containers[0].image} {.metadata.labels.controller-revision-hash}\n{end}"]);
+        pods.lines().count() == 3 && pods.lines().all(|l| l.starts_with("agent:2 ") && !l.ends_with(&format!(" {old_hash}")))
+    });
+    let revs = get(&s, &["get", "controllerrevisions", "-l", "app=roll", "-o", "name"]);
+    assert_eq!(revs.lines().count(), 2, "{revs}");
 }
