@@ -549,7 +549,7 @@ async fn manage(ctx: &Ctx, key: &Key, owner: &Owner, owned: &[Arc<Pod>], all: &[
                         if let Some(e) = ctx.expectations().get_mut(key) {
                             e.adds.insert(pname.clone());
                         }
-                        ctx.events.publish(&reference, false, "SuccessfulCreate", "Create", format!("Created pod: {pname}")).await;
+                        ctx.events.emit(&reference, false, "SuccessfulCreate", "Create", format!("Created pod: {pname}"));
                     }
                     Err(e) => {
                         let msg = match &e {
@@ -605,7 +605,7 @@ async fn manage(ctx: &Ctx, key: &Key, owner: &Owner, owned: &[Arc<Pod>], all: &[
         let mut failure = None;
         for (pname, r) in results {
             match r {
-                Ok(_) => ctx.events.publish(&reference, false, "SuccessfulDelete", "Delete", format!("Deleted pod: {pname}")).await,
+                Ok(_) => ctx.events.emit(&reference, false, "SuccessfulDelete", "Delete", format!("Deleted pod: {pname}")),
                 Err(e) if appsutil::api_code(&e) == Some(404) => {}
                 Err(e) => {
                     let msg = match &e {
