@@ -19,6 +19,9 @@ pub const HEADLESS_LABEL: &str = "service.kubernetes.io/headless";
 /// Upstream's cap on the addresses of one Endpoints object.
 pub const MAX_CAPACITY: usize = 1000;
 
+/// A pod's resolved ports for a service: (name, port, protocol, appProtocol), sorted.
+pub type PortKey = Vec<(String, i32, String, Option<String>)>;
+
 /// Whether `pod` is selected by a service's `selector` (every pair present).
 pub fn selects(selector: &BTreeMap<String, String>, pod: &Pod) -> bool {
     let labels = pod.metadata.labels.as_ref();
@@ -84,7 +87,7 @@ pub fn desired_subsets(svc: &Service, pods: &[&Pod]) -> Vec<EndpointSubset> {
     let ports = spec.ports.clone().unwrap_or_default();
     // ports key → (ready addresses, not-ready addresses)
     type Addrs = (BTreeMap<String, EndpointAddress>, BTreeMap<String, EndpointAddress>);
-    let mut groups: BTreeMap<Vec<(String, i32, String, Option<String>)>, Addrs> = BTreeMap::new();
+    let mut groups: BTreeMap<PortKey, Addrs> = BTreeMap::new();
     for pod in pods {
         if !should_include(pod, publish) {
             continue;

@@ -37,7 +37,7 @@ pub fn desired_groups(svc: &Service, pods: &[&Pod], zone_of: &dyn Fn(&str) -> Op
     let Some(spec) = svc.spec.as_ref() else { return Vec::new() };
     let publish = spec.publish_not_ready_addresses.unwrap_or(false);
     let ports = spec.ports.clone().unwrap_or_default();
-    let mut groups: BTreeMap<Vec<(String, i32, String, Option<String>)>, Vec<Endpoint>> = BTreeMap::new();
+    let mut groups: BTreeMap<ep::PortKey, Vec<Endpoint>> = BTreeMap::new();
     for pod in pods {
         if !ep::should_include(pod, true) {
             continue;

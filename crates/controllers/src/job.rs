@@ -697,7 +697,7 @@ async fn reconcile(mut job: Arc<Job>, ctx: Arc<Ctx>) -> Result<Action> {
     if let Some(cond) = finished_cond {
         // delete what still runs, then finish once nothing is terminating
         for p in &active {
-            if delete_pod(&pods_api, &p.name_any()).await? {
+            if delete_job_pod(&ctx, &pods_api, &job_ref, p).await? {
                 terminating += 1;
             }
         }
@@ -713,19 +713,16 @@ async fn reconcile(mut job: Arc<Job>, ctx: Arc<Ctx>) -> Result<Action> {
         if terminating == 0 && uncounted_empty {
             let final_type = if is_success { "Complete" } else { "Failed" };
             let fin = new_condition(final_type, "True", cond.reason.as_deref().unwrap_or(""), cond.message.as_deref().unwrap_or(""), now);
-            if set_condition(&mut status, fin) {
-                if is_success {
-                    status.completion_time = Some(Time(now));
-                    publish(&ctx.recorder, &job_ref, EventType::Normal, "Completed", "Job completed".into(), None).await;
-                }
-                // a Job that finished is no longer suspended-pending
+            if set_condition(&mut status, fin) && is_success {
+                status.completion_time = Some(Time(now));
+                publish(&ctx.recorder, &job_ref, EventType::Normal, "Completed", "Job completed".into(), None).await;
             }
         } else {
             requeue = Some(Duration::from_millis(500));
         }
     } else if suspended {
         for p in &active {
-            delete_pod(&pods_api, &p.name_any()).await?;
+            delete_job_pod(&ctx, &pods_api, &job_ref, p).await?;
             terminating += 1;
         }
         active_count = 0;
@@ -752,7 +749,7 @@ async fn reconcile(mut job: Arc<Job>, ctx: Arc<Ctx>) -> Result<Action> {
                     Some(i) if i < c && !succeeded_idx.0.contains(&i) => by_index.entry(i).or_default().push(p),
                     _ => {
                         // a pod for an index that is done or invalid
-                        if delete_pod(&pods_api, &p.name_any()).await? {
+                        if delete_job_pod(&ctx, &pods_api, &job_ref, p).await? {
                             active_count -= 1;
                             terminating += 1;
                         }
@@ -761,7 +758,7 @@ async fn reconcile(mut job: Arc<Job>, ctx: Arc<Ctx>) -> Result<Action> {
             }
             for dups in by_index.values().filter(|v| v.len() > 1) {
                 for p in dups.iter().skip(1) {
-                    if delete_pod(&pods_api, &p.name_any()).await? {
+                    if delete_job_pod(&ctx, &pods_api, &job_ref, p).await? {
                         active_count -= 1;
                         terminating += 1;
                     }
@@ -787,7 +784,7 @@ async fn reconcile(mut job: Arc<Job>, ctx: Arc<Ctx>) -> Result<Action> {
                 // not-ready pods first, then the youngest
                 victims.sort_by_key(|p| (pod_ready(p), std::cmp::Reverse(p.metadata.creation_timestamp.as_ref().map(|t| t.0))));
                 for p in victims.into_iter().take(usize::try_from(active_count - want).unwrap_or(0)) {
-                    if delete_pod(&pods_api, &p.name_any()).await? {
+                    if delete_job_pod(&ctx, &pods_api, &job_ref, p).await? {
                         active_count -= 1;
                         terminating += 1;
                     }
@@ -796,7 +793,7 @@ async fn reconcile(mut job: Arc<Job>, ctx: Arc<Ctx>) -> Result<Action> {
                 if in_backoff {
                     requeue = Some(Duration::from_millis(u64::try_from(backoff_until.unwrap_or(0) - now.as_millisecond()).unwrap_or(100).max(100)));
                 } else {
-                    for _ in active_count..want {
+                    while active_count < want {
                         create_pod(&ctx, &pods_api, &job, &job_ref, None).await?;
                         active_count += 1;
                     }
@@ -815,6 +812,15 @@ async fn reconcile(mut job: Arc<Job>, ctx: Arc<Ctx>) -> Result<Action> {
         Some(d) => Action::requeue(d),
         None => Action::await_change(),
     })
+}
+
+/// Deletes one of the Job's pods (its finalizer stays until the pod is counted) and records it.
+async fn delete_job_pod(ctx: &Ctx, api: &Api<Pod>, job_ref: &ObjectReference, pod: &Pod) -> Result<bool> {
+    let deleted = delete_pod(api, &pod.name_any()).await?;
+    if deleted {
+        publish(&ctx.recorder, job_ref, EventType::Normal, "SuccessfulDelete", format!("Deleted pod: {}", pod.name_any()), Some(object_ref(pod))).await;
+    }
+    Ok(deleted)
 }
 
 async fn create_pod(ctx: &Ctx, api: &Api<Pod>, job: &Job, job_ref: &ObjectReference, index: Option<i32>) -> Result<()> {

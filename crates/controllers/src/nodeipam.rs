@@ -103,8 +103,8 @@ impl Allocator {
         }
         for k in 0..self.count {
             let i = (self.next + k) % self.count;
-            if !self.used.contains_key(&i) {
-                self.used.insert(i, node.to_string());
+            if let std::collections::btree_map::Entry::Vacant(e) = self.used.entry(i) {
+                e.insert(node.to_string());
                 self.next = (i + 1) % self.count;
                 return Some(self.block(i));
             }

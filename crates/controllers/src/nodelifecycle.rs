@@ -258,6 +258,10 @@ impl Ctl {
         self.health.retain(|n, _| names.contains(n));
         for node in nodes {
             let Some(name) = node.metadata.name.clone() else { continue };
+            if !self.health.contains_key(&name) {
+                // upstream records every node it starts tracking (at start, all of them)
+                stores::event(&self.rec, node.as_ref(), false, "RegisteredNode", format!("Node {name} event: Registered Node {name} in Controller")).await;
+            }
             if let Err(e) = self.monitor_node(&name, &node).await {
                 tracing::warn!(node = %name, error = %e, "node monitor");
             }

@@ -481,10 +481,9 @@ async fn reconcile(set: Arc<StatefulSet>, ctx: Arc<Ctx>) -> Result<Action> {
         let revs: BTreeMap<i32, String> = by_ordinal.iter().filter(|(o, _)| in_range(**o)).map(|(o, p)| (*o, revision_of(p))).collect();
         if let Some(ord) = rolling_targets(&revs, &update_name, partition.unwrap_or(0).max(start)).first()
             && let Some(p) = by_ordinal.get(ord)
+            && delete_pod(&pods_api, &p.name_any()).await?
         {
-            if delete_pod(&pods_api, &p.name_any()).await? {
-                publish(&ctx.recorder, &set_ref, EventType::Normal, "SuccessfulDelete", format!("delete Pod {} in StatefulSet {name} successful", p.name_any()), Some(object_ref(*p))).await;
-            }
+            publish(&ctx.recorder, &set_ref, EventType::Normal, "SuccessfulDelete", format!("delete Pod {} in StatefulSet {name} successful", p.name_any()), Some(object_ref(*p))).await;
         }
     }
 

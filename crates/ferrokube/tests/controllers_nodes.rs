@@ -65,11 +65,6 @@ fn post_ready(s: &Server, name: &str) {
     s.ok(&["patch", "node", name, "--subresource=status", "--type=merge", "-p", &patch]);
 }
 
-fn renew_lease(s: &Server, name: &str) {
-    let patch = format!(r#"{{"spec":{{"renewTime":"{}"}}}}"#, micro_now());
-    let _ = s.kubectl(&["-n", "kube-node-lease", "patch", "lease", name, "--type=merge", "-p", &patch]);
-}
-
 /// Renews the Leases of `names` every second until dropped.
 struct Heartbeat {
     stop: Arc<AtomicBool>,
@@ -148,6 +143,11 @@ fn nodes_get_pod_cidrs_released_and_exhausted() {
     let mut got = vec![get(&s, &["get", "node", "n1", "-o", "jsonpath={.spec.podCIDR}"]), get(&s, &["get", "node", "n2", "-o", "jsonpath={.spec.podCIDR}"])];
     got.sort();
     assert_eq!(got, vec!["10.99.0.0/24".to_string(), "10.99.1.0/24".to_string()]);
+    // the lifecycle controller registered the node (an event in default, as upstream)
+    wait_for(&s, Duration::from_secs(20), "RegisteredNode event", || {
+        get(&s, &["get", "events", "-n", "default", "--field-selector", "involvedObject.name=n1,reason=RegisteredNode", "-o", "jsonpath={.items[*].message}"])
+            .contains("Node n1 event: Registered Node n1 in Controller")
+    });
     // the TTL controller annotates nodes of a small cluster with 0
     wait_for(&s, Duration::from_secs(20), "ttl annotation", || get(&s, &["get", "node", "n1", "-o", r"jsonpath={.metadata.annotations.node\.alpha\.kubernetes\.io/ttl}"]) == "0");
     // the range is full: a third node gets none and an event says so
@@ -369,20 +369,20 @@ fn pdb_percent_and_max_unavailable_use_the_controllers_scale() {
     let s = Server::start();
     s.ok_stdin(
         &["apply", "-f", "-"],
-        "apiVersion: apps/v1\nkind: ReplicaSet\nmetadata:\n  name: rs\nspec:\n  replicas: 4\n  selector:\n    matchLabels: {app: rs, owned: \"yes\"}\n  template:\n    metadata:\n      labels: {app: rs, owned: \"yes\"}\n    spec:\n      containers:\n      - name: c\n        image: registry.k8s.io/pause:3.10\n",
+        "apiVersion: apps/v1\nkind: ReplicaSet\nmetadata:\n  name: rs\nspec:\n  replicas: 4\n  selector:\n    matchLabels: {app: rs}\n  template:\n    metadata:\n      labels: {app: rs}\n    spec:\n      containers:\n      - name: c\n        image: registry.k8s.io/pause:3.10\n",
     );
     let uid = get(&s, &["get", "rs", "rs", "-o", "jsonpath={.metadata.uid}"]);
     for i in 0..3 {
         let name = format!("rs-{i}");
         let yaml = format!(
-            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  labels: {{app: rs, owned: \"yes\"}}\n  ownerReferences:\n  - apiVersion: apps/v1\n    kind: ReplicaSet\n    name: rs\n    uid: {uid}\n    controller: true\nspec:\n  nodeName: n1\n  containers:\n  - name: c\n    image: registry.k8s.io/pause:3.10\n"
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  labels: {{app: rs, budget: x}}\n  ownerReferences:\n  - apiVersion: apps/v1\n    kind: ReplicaSet\n    name: rs\n    uid: {uid}\n    controller: true\nspec:\n  nodeName: n1\n  containers:\n  - name: c\n    image: registry.k8s.io/pause:3.10\n"
         );
         s.ok_stdin(&["apply", "-f", "-"], &yaml);
         set_pod_status(&s, &name, &format!("10.42.0.{}", 40 + i), true);
     }
     s.ok_stdin(
         &["apply", "-f", "-"],
-        "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: max\nspec:\n  maxUnavailable: 1\n  selector:\n    matchLabels: {app: rs}\n---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: pct\nspec:\n  minAvailable: \"50%\"\n  selector:\n    matchLabels: {app: rs}\n",
+        "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: max\nspec:\n  maxUnavailable: 1\n  selector:\n    matchLabels: {budget: x}\n---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: pct\nspec:\n  minAvailable: \"50%\"\n  selector:\n    matchLabels: {budget: x}\n",
     );
     let status = |n: &str| get(&s, &["get", "pdb", n, "-o", "jsonpath={.status.expectedPods} {.status.desiredHealthy} {.status.currentHealthy} {.status.disruptionsAllowed}"]);
     // 4 wanted replicas (the ReplicaSet's scale), 3 healthy
@@ -390,9 +390,9 @@ fn pdb_percent_and_max_unavailable_use_the_controllers_scale() {
     wait_for(&s, Duration::from_secs(15), "50%", || status("pct") == "4 2 3 1");
     s.ok(&["scale", "rs", "rs", "--replicas=3"]);
     wait_for(&s, Duration::from_secs(15), "after scaling", || status("max") == "3 2 3 1");
-    // a selected pod without a controller (outside the ReplicaSet's selector, so not adopted):
+    // a selected pod without a controller (not the ReplicaSet's either, so it is not adopted):
     // the budget cannot be computed
-    s.ok_stdin(&["apply", "-f", "-"], &pod_yaml("orphan", "n1", "app: rs", ""));
+    s.ok_stdin(&["apply", "-f", "-"], &pod_yaml("orphan", "n1", "budget: x", ""));
     wait_for(&s, Duration::from_secs(15), "SyncFailed", || {
         get(&s, &["get", "pdb", "max", "-o", "jsonpath={.status.disruptionsAllowed} {.status.conditions[0].reason} {.status.conditions[0].message}"])
             == "0 SyncFailed found no controller ref for pod \"orphan\""
@@ -473,4 +473,37 @@ fn simulated_node_loss_moves_endpoints_and_evicts() {
     assert!(!pod_gone_or_terminating(&s, "web-a"), "web-a tolerates unreachable for 300 s");
     let kinds = s.ok(&["get", "events", "--field-selector", "involvedObject.name=web-a", "-o", "jsonpath={.items[*].reason}"]);
     assert!(kinds.contains("NodeNotReady"), "{kinds}");
+}
+
+/// A Deployment's pods on a lost node are evicted (after their 5 s toleration) and replaced on
+/// the surviving node: the scheduler keeps away from the unreachable node's NoSchedule taint.
+#[test]
+fn deployment_pods_move_off_a_lost_node() {
+    let s = Server::start_with(&["--node-monitor-grace-period", "5s"]);
+    let fast = ["--lease-interval-seconds", "1"];
+    let mut a = s.sim(1, &["--name-prefix", "a-", fast[0], fast[1]]);
+    let _b = s.sim(1, &["--name-prefix", "b-", fast[0], fast[1]]);
+    s.ok_stdin(
+        &["apply", "-f", "-"],
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  replicas: 4\n  selector:\n    matchLabels: {app: app}\n  template:\n    metadata:\n      labels: {app: app}\n    spec:\n      tolerations:\n      - key: node.kubernetes.io/unreachable\n        operator: Exists\n        effect: NoExecute\n        tolerationSeconds: 5\n      containers:\n      - name: c\n        image: registry.k8s.io/pause:3.10\n",
+    );
+    let running_on = |node: &str| {
+        get(&s, &["get", "pods", "-l", "app=app", "--field-selector", &format!("spec.nodeName={node},status.phase=Running"), "-o", "jsonpath={range .items[?(@.metadata.deletionTimestamp)]}x{end}|{.items[*].metadata.name}"])
+    };
+    wait_for(&s, Duration::from_secs(60), "4 pods running", || {
+        get(&s, &["get", "deployment", "app", "-o", "jsonpath={.status.readyReplicas}"]) == "4"
+    });
+    let on_a = running_on("a-0");
+    assert!(!on_a.split('|').nth(1).unwrap_or("").is_empty(), "the scheduler spreads pods onto both nodes: {}", s.ok(&["get", "pods", "-o", "wide"]));
+    a.kill();
+    wait_for(&s, Duration::from_secs(30), "a-0 unreachable taint", || {
+        get(&s, &["get", "node", "a-0", "-o", "jsonpath={.spec.taints[*].key}"]).contains("node.kubernetes.io/unreachable")
+    });
+    // 4 ready replicas again, all on b-0
+    wait_for(&s, Duration::from_secs(60), "replacements on b-0", || {
+        let names = get(&s, &["get", "pods", "-l", "app=app", "--field-selector", "spec.nodeName=b-0,status.phase=Running", "-o", "jsonpath={.items[*].metadata.name}"]);
+        names.split(' ').filter(|x| !x.is_empty()).count() >= 4
+    });
+    let evicted = get(&s, &["get", "events", "--field-selector", "reason=TaintManagerEviction", "-o", "jsonpath={.items[*].message}"]);
+    assert!(evicted.contains("Marking for deletion Pod default/app-"), "{evicted}");
 }

@@ -292,3 +292,42 @@ fn simulated_nodes_run_what_is_scheduled_and_preemption_completes() {
     let remaining = s.ok(&["get", "pods", "-l", "app=filler", "-o", "name"]);
     assert_eq!(remaining.lines().count(), 2, "{remaining}");
 }
+
+#[test]
+fn local_volumes_steer_pods_to_their_nodes() {
+    let s = Server::start();
+    add_node(&s, "n1", "4", json!({}), json!([]));
+    add_node(&s, "n2", "4", json!({}), json!([]));
+    let pv = |name: &str, host: &str| {
+        json!({"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": name}, "spec": {
+            "capacity": {"storage": "10Gi"}, "accessModes": ["ReadWriteOnce"], "storageClassName": "local",
+            "persistentVolumeReclaimPolicy": "Retain", "local": {"path": "/mnt/disk"},
+            "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
+                {"key": "kubernetes.io/hostname", "operator": "In", "values": [host]}]}]}}}})
+    };
+    let claim = |name: &str| {
+        json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": name}, "spec": {
+            "accessModes": ["ReadWriteOnce"], "storageClassName": "local", "resources": {"requests": {"storage": "1Gi"}}}})
+    };
+    let items = json!({"apiVersion": "v1", "kind": "List", "items": [
+        {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "local"},
+         "provisioner": "kubernetes.io/no-provisioner", "volumeBindingMode": "WaitForFirstConsumer"},
+        pv("disk-n2", "n2"), claim("data"), claim("more")]});
+    s.ok_stdin(&["create", "-f", "-"], &items.to_string());
+    let vol = |claim: &str| json!({"volumes": [{"name": "v", "persistentVolumeClaim": {"claimName": claim}}]});
+    create_pod(&s, "db", "100m", vol("data"), json!({}));
+    assert_eq!(wait_bound(&s, "db"), "n2");
+    eventually(WAIT, "PV claimed", || s.ok(&["get", "pv", "disk-n2", "-o", "jsonpath={.spec.claimRef.name}"]).trim() == "data");
+    // the only local PV is taken: the second claim finds none
+    create_pod(&s, "db2", "100m", vol("more"), json!({}));
+    eventually(WAIT, "db2 explained", || {
+        condition(&s, "db2").2
+            == "0/2 nodes are available: 2 node(s) didn't find available persistent volumes to bind. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.."
+    });
+    // a claim that does not exist
+    create_pod(&s, "orphan", "100m", vol("missing"), json!({}));
+    eventually(WAIT, "orphan explained", || {
+        condition(&s, "orphan").2
+            == "0/2 nodes are available: persistentvolumeclaim \"missing\" not found. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.."
+    });
+}

@@ -109,6 +109,36 @@ fn active_deadline_stops_a_running_job() {
 }
 
 #[test]
+fn suspended_job_waits_and_resumes() {
+    let s = Server::start();
+    let _sim = s.sim(1, &[]);
+    s.ok_stdin(&["apply", "-f", "-"], &job("later", "  suspend: true\n  completions: 2\n", "sim.ferrokube.io/succeed-after: 1s"));
+    eventually(Duration::from_secs(20), "the Suspended condition", || {
+        get(&s, &["get", "job", "later", "-o", "jsonpath={.status.conditions[?(@.type==\"Suspended\")].status}/{.status.conditions[?(@.type==\"Suspended\")].reason}"]) == "True/JobSuspended"
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(get(&s, &["get", "pods", "-l", "batch.kubernetes.io/job-name=later", "-o", "name"]).is_empty());
+    assert_eq!(get(&s, &["get", "job", "later", "-o", "jsonpath={.status.startTime}"]), "");
+    s.ok(&["patch", "job", "later", "--type=merge", "-p", "{\"spec\":{\"suspend\":false}}"]);
+    s.ok(&["wait", "--for=condition=complete", "job/later", "--timeout=60s"]);
+    let susp = get(&s, &["get", "job", "later", "-o", "jsonpath={.status.conditions[?(@.type==\"Suspended\")].status}/{.status.conditions[?(@.type==\"Suspended\")].reason} {.status.succeeded}"]);
+    assert_eq!(susp, "False/JobResumed 2");
+}
+
+#[test]
+fn deleting_a_running_job_releases_and_removes_its_pods() {
+    let s = Server::start();
+    let _sim = s.sim(1, &[]);
+    s.ok_stdin(&["apply", "-f", "-"], &job("gone", "  parallelism: 2\n  completions: 4\n", ""));
+    eventually(Duration::from_secs(30), "two running pods", || get(&s, &["get", "job", "gone", "-o", "jsonpath={.status.ready}"]) == "2");
+    let fins = get(&s, &["get", "pods", "-l", "batch.kubernetes.io/job-name=gone", "-o", "jsonpath={.items[*].metadata.finalizers[0]}"]);
+    assert_eq!(fins, "batch.kubernetes.io/job-tracking batch.kubernetes.io/job-tracking");
+    s.ok(&["delete", "job", "gone"]);
+    // the garbage collector deletes the pods; the job controller lets go of their finalizers
+    eventually(Duration::from_secs(40), "the pods gone", || get(&s, &["get", "pods", "-l", "batch.kubernetes.io/job-name=gone", "-o", "name"]).is_empty());
+}
+
+#[test]
 fn indexed_job_completes_every_index() {
     let s = Server::start();
     let _sim = s.sim(2, &[]);
@@ -247,7 +277,9 @@ fn statefulset_rolling_update_replaces_pods_from_the_top() {
     let order: Vec<&str> = seen.iter().filter_map(|l| l.strip_prefix("DELETED ")).map(|l| l.split(' ').next().unwrap_or("")).collect();
     assert_eq!(order, vec!["roll-2", "roll-1", "roll-0"], "{}", seen.join("\n"));
     let revs = get(&s, &["get", "controllerrevisions", "-o", "jsonpath={.items[*].revision}"]);
-    assert_eq!(revs, "1 2");
+    let mut revs: Vec<&str> = revs.split(' ').collect();
+    revs.sort();
+    assert_eq!(revs, vec!["1", "2"]);
     let history = s.ok(&["rollout", "history", "sts/roll"]);
     assert!(history.contains('1') && history.contains('2'), "{history}");
     let _ = child.kill();
@@ -264,6 +296,14 @@ fn statefulset_parallel_creates_all_pods_and_their_claims_at_once() {
     assert_eq!(pvcs, "data-db-0 db StatefulSet/db\ndata-db-1 db StatefulSet/db\ndata-db-2 db StatefulSet/db");
     let vol = get(&s, &["get", "pod", "db-2", "-o", "jsonpath={.spec.volumes[?(@.name==\"data\")].persistentVolumeClaim.claimName}"]);
     assert_eq!(vol, "data-db-2");
+
+    // whenScaled: Retain keeps the claims of removed pods; whenDeleted: Delete lets the garbage
+    // collector remove them with the StatefulSet
+    s.ok(&["scale", "sts/db", "--replicas=1"]);
+    eventually(Duration::from_secs(20), "one pod", || get(&s, &["get", "pods", "-l", "app=db", "-o", "name"]) == "pod/db-0");
+    assert_eq!(get(&s, &["get", "pvc", "-o", "name"]).lines().count(), 3);
+    s.ok(&["delete", "sts", "db"]);
+    eventually(Duration::from_secs(30), "the claims collected", || get(&s, &["get", "pvc", "-o", "name"]).is_empty());
 
     // OrderedReady with the same Pending pods stops at the first
     s.ok_stdin(&["apply", "-f", "-"], &statefulset("ord", 3, "", "postgres", ""));

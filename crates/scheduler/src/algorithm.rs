@@ -149,6 +149,8 @@ pub struct Candidate {
     pub node: String,
     /// The pods to evict.
     pub victims: Vec<Arc<PodInfo>>,
+    /// How many of them a PodDisruptionBudget protects.
+    pub pdb_violations: usize,
 }
 
 const NOT_HELPFUL: &str = "Preemption is not helpful for scheduling";
@@ -169,13 +171,43 @@ fn more_important(a: &PodInfo, b: &PodInfo) -> std::cmp::Ordering {
     b.priority.cmp(&a.priority).then(start_time(a).cmp(&start_time(b)))
 }
 
+/// Splits pods into those whose eviction would violate a PodDisruptionBudget (counting the
+/// earlier pods of the list against each budget's `disruptionsAllowed`) and the others.
+pub fn split_by_pdb(pods: Vec<Arc<PodInfo>>, st: &State) -> (Vec<Arc<PodInfo>>, Vec<Arc<PodInfo>>) {
+    let mut allowed: Vec<i64> = st.pdbs.iter().map(|p| i64::from(p.status.as_ref().map_or(0, |s| s.disruptions_allowed))).collect();
+    let (mut violating, mut fine) = (Vec::new(), Vec::new());
+    for p in pods {
+        let mut violates = false;
+        for (i, pdb) in st.pdbs.iter().enumerate() {
+            if pdb.metadata.namespace.as_deref() != Some(p.namespace.as_str()) {
+                continue;
+            }
+            let Some(sel) = pdb.spec.as_ref().and_then(|s| s.selector.as_ref()) else { continue };
+            let sel = crate::helpers::Selector::from_api(Some(sel));
+            // an empty selector matches nothing here, as upstream
+            if sel.is_everything() || !sel.matches(crate::helpers::pod_labels(&p.pod)) {
+                continue;
+            }
+            if pdb.status.as_ref().and_then(|s| s.disrupted_pods.as_ref()).is_some_and(|d| d.contains_key(&p.name)) {
+                continue;
+            }
+            allowed[i] -= 1;
+            if allowed[i] < 0 {
+                violates = true;
+            }
+        }
+        if violates { violating.push(p) } else { fine.push(p) }
+    }
+    (violating, fine)
+}
+
 fn select_victims(
     plugins: &[Box<dyn Plugin>],
     cs: &CycleState,
     pod: &PodInfo,
     node: &NodeInfo,
     st: &State,
-) -> Result<Vec<Arc<PodInfo>>, Status> {
+) -> Result<(Vec<Arc<PodInfo>>, usize), Status> {
     let mut n = node.clone();
     let mut potential: Vec<Arc<PodInfo>> = node.pods.iter().filter(|p| p.priority < pod.priority).cloned().collect();
     if potential.is_empty() {
@@ -186,15 +218,24 @@ fn select_victims(
     }
     run_filters(plugins, cs, pod, &n, st)?;
     potential.sort_by(|a, b| more_important(a, b));
+    // pods protected by a budget are reprieved first
+    let (violating, fine) = split_by_pdb(potential, st);
     let mut victims = Vec::new();
-    for p in potential {
-        n.add_pod(p.clone());
-        if run_filters(plugins, cs, pod, &n, st).is_err() {
-            n.remove_pod(&p.uid);
-            victims.push(p);
+    let mut violations = 0;
+    for (group, counts) in [(violating, true), (fine, false)] {
+        for p in group {
+            n.add_pod(p.clone());
+            if run_filters(plugins, cs, pod, &n, st).is_err() {
+                n.remove_pod(&p.uid);
+                victims.push(p);
+                if counts {
+                    violations += 1;
+                }
+            }
         }
     }
-    Ok(victims)
+    victims.sort_by(|a, b| more_important(a, b));
+    Ok((victims, violations))
 }
 
 /// DefaultPreemption: the best node to preempt on and its victims, or upstream's message why
@@ -234,8 +275,8 @@ pub fn preempt(plugins: &[Box<dyn Plugin>], st: &State, pod: &PodInfo, diag: &Di
             continue;
         };
         match select_victims(plugins, &cs, pod, node, st) {
-            Ok(victims) => {
-                candidates.push(Candidate { node: name.clone(), victims });
+            Ok((victims, pdb_violations)) => {
+                candidates.push(Candidate { node: name.clone(), victims, pdb_violations });
                 if candidates.len() >= want {
                     break;
                 }
@@ -248,12 +289,13 @@ pub fn preempt(plugins: &[Box<dyn Plugin>], st: &State, pod: &PodInfo, diag: &Di
     if candidates.is_empty() {
         return Err(fit_error_message(st.order.len(), &statuses, None, None));
     }
-    // upstream's pickOneNodeForPreemption, without the PDB criterion
+    // upstream's pickOneNodeForPreemption: fewest budget violations, lowest highest victim
+    // priority, smallest sum of priorities, fewest victims, latest start of the most important
     let key = |c: &Candidate| {
         let highest = c.victims.iter().map(|v| v.priority).max().unwrap_or(i32::MIN);
         let sum: i64 = c.victims.iter().map(|v| i64::from(v.priority) + i64::from(i32::MAX) + 1).sum();
         let earliest_of_highest = c.victims.iter().filter(|v| v.priority == highest).map(|v| start_time(v)).min().unwrap_or(i64::MAX);
-        (highest, sum, c.victims.len(), std::cmp::Reverse(earliest_of_highest))
+        (c.pdb_violations, highest, sum, c.victims.len(), std::cmp::Reverse(earliest_of_highest))
     };
     candidates.into_iter().min_by_key(key).ok_or_else(|| NO_VICTIMS.to_string())
 }
@@ -285,6 +327,29 @@ mod tests {
         let plugins = default_profile();
         let (n, _) = schedule(&plugins, &mut st, &cpu_pod("y", "500m", 0), &mut rand::rng()).unwrap();
         assert_eq!(n, "b");
+    }
+
+    #[test]
+    fn preemption_prefers_victims_without_a_budget() {
+        let mut st = state(vec![node("a", json!({}), json!({})), node("b", json!({}), json!({}))]);
+        let guarded = pod(json!({"metadata": {"name": "guarded", "labels": {"app": "guarded"}}, "spec": {"priority": 1,
+            "containers": [{"name": "c", "resources": {"requests": {"cpu": "3"}}}]}}));
+        st.add_pod(guarded, "a", false);
+        st.add_pod(cpu_pod("free", "3", 1), "b", false);
+        st.pdbs.push(Arc::new(
+            serde_json::from_value(
+                json!({"metadata": {"namespace": "default", "name": "pdb"}, "spec": {"selector": {"matchLabels": {"app": "guarded"}}},
+                "status": {"disruptionsAllowed": 0, "currentHealthy": 1, "desiredHealthy": 1, "expectedPods": 1}}),
+            )
+            .unwrap(),
+        ));
+        let plugins = default_profile();
+        let big = cpu_pod("big", "2", 10);
+        for _ in 0..5 {
+            let diag = schedule(&plugins, &mut st, &big, &mut rand::rng()).unwrap_err();
+            let c = preempt(&plugins, &st, &big, &diag).unwrap();
+            assert_eq!((c.node.as_str(), c.pdb_violations), ("b", 0));
+        }
     }
 
     #[test]
@@ -333,8 +398,18 @@ mod perf {
         let mut st = state(
             (0..nodes)
                 .map(|i| {
-                    let mut n = node(&format!("n{i}"), json!({"kubernetes.io/hostname": format!("n{i}"), "zone": format!("z{}", i % 3)}), json!({}));
-                    n.status.as_mut().unwrap().allocatable.as_mut().unwrap().insert("memory".into(), k8s_openapi::apimachinery::pkg::api::resource::Quantity("32Gi".into()));
+                    let mut n = node(
+                        &format!("n{i}"),
+                        json!({"kubernetes.io/hostname": format!("n{i}"), "zone": format!("z{}", i % 3)}),
+                        json!({}),
+                    );
+                    n.status
+                        .as_mut()
+                        .unwrap()
+                        .allocatable
+                        .as_mut()
+                        .unwrap()
+                        .insert("memory".into(), k8s_openapi::apimachinery::pkg::api::resource::Quantity("32Gi".into()));
                     n
                 })
                 .collect(),
@@ -343,7 +418,9 @@ mod perf {
         let mut rng = rand::rng();
         let t = std::time::Instant::now();
         for i in 0..pods {
-            let p = pod(json!({"metadata": {"name": format!("p{i}")}, "spec": {"containers": [{"name": "c", "image": "pause:3.10", "resources": {"requests": {"cpu": "100m", "memory": "500Mi"}}}]}}));
+            let p = pod(
+                json!({"metadata": {"name": format!("p{i}")}, "spec": {"containers": [{"name": "c", "image": "pause:3.10", "resources": {"requests": {"cpu": "100m", "memory": "500Mi"}}}]}}),
+            );
             let (n, _) = schedule(&plugins, &mut st, &p, &mut rng).unwrap();
             st.add_pod(p, &n, true);
         }

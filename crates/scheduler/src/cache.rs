@@ -160,7 +160,14 @@ impl PodInfo {
             preferred_anti: weighted(&pod, paa.and_then(|a| a.preferred_during_scheduling_ignored_during_execution.as_ref())),
             terminating: pod.metadata.deletion_timestamp.is_some(),
             images: spec
-                .map(|s| s.init_containers.iter().flatten().chain(s.containers.iter()).map(|c| normalized_image(c.image.as_deref().unwrap_or(""))).collect())
+                .map(|s| {
+                    s.init_containers
+                        .iter()
+                        .flatten()
+                        .chain(s.containers.iter())
+                        .map(|c| normalized_image(c.image.as_deref().unwrap_or("")))
+                        .collect()
+                })
                 .unwrap_or_default(),
             pod,
         }
@@ -274,6 +281,8 @@ pub struct State {
     /// Pods nominated to a node by preemption (UID → node, pod), which hold room there
     /// against pods of lower priority.
     pub nominated: HashMap<String, (String, Arc<PodInfo>)>,
+    /// PodDisruptionBudgets (preemption prefers victims they do not protect).
+    pub pdbs: Vec<Arc<k8s_openapi::api::policy::v1::PodDisruptionBudget>>,
     /// Where the next search for feasible nodes starts.
     pub next_start: usize,
 }

@@ -84,6 +84,8 @@ struct Inner {
     move_cycle: u64,
     /// When parked pods were last checked for the 5-minute limit.
     last_stale_check: Option<Instant>,
+    /// The parked pods (so a cluster event costs nothing when none is parked).
+    parked: std::collections::HashSet<String>,
 }
 
 /// The queue; cheap to share.
@@ -103,6 +105,7 @@ fn created(pod: &Pod) -> i64 {
 
 impl Inner {
     fn push_active(&mut self, uid: &str) {
+        self.parked.remove(uid);
         self.seq += 1;
         let seq = self.seq;
         if let Some(e) = self.entries.get_mut(uid) {
@@ -114,6 +117,7 @@ impl Inner {
     }
 
     fn push_backoff(&mut self, uid: &str, now: Instant) {
+        self.parked.remove(uid);
         self.seq += 1;
         let seq = self.seq;
         if let Some(e) = self.entries.get_mut(uid) {
@@ -146,10 +150,10 @@ impl Inner {
         }
         self.last_stale_check = Some(now);
         let stale: Vec<String> = self
-            .entries
+            .parked
             .iter()
-            .filter(|(_, e)| e.place == Where::Unschedulable && e.parked_at.is_some_and(|t| now.duration_since(t) >= MAX_UNSCHEDULABLE))
-            .map(|(k, _)| k.clone())
+            .filter(|k| self.entries.get(*k).is_some_and(|e| e.parked_at.is_some_and(|t| now.duration_since(t) >= MAX_UNSCHEDULABLE)))
+            .cloned()
             .collect();
         for uid in stale {
             self.push_backoff(&uid, now);
@@ -190,7 +194,9 @@ impl Queue {
 
     /// Forgets a pod (deleted, or bound elsewhere).
     pub fn delete(&self, uid: &str) {
-        self.inner.lock().entries.remove(uid);
+        let mut q = self.inner.lock();
+        q.entries.remove(uid);
+        q.parked.remove(uid);
     }
 
     /// Whether the queue holds the pod.
@@ -203,10 +209,10 @@ impl Queue {
         let mut q = self.inner.lock();
         q.move_cycle = q.cycle;
         let now = Instant::now();
-        let parked: Vec<String> = q.entries.iter().filter(|(_, e)| e.place == Where::Unschedulable).map(|(k, _)| k.clone()).collect();
-        if parked.is_empty() {
+        if q.parked.is_empty() {
             return;
         }
+        let parked: Vec<String> = q.parked.iter().cloned().collect();
         for uid in parked {
             q.push_backoff(&uid, now);
         }
@@ -233,6 +239,7 @@ impl Queue {
         } else {
             e.place = Where::Unschedulable;
             e.parked_at = Some(now);
+            q.parked.insert(uid.to_string());
         }
         drop(q);
         self.notify.notify_one();

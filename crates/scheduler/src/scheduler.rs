@@ -9,6 +9,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Namespace, Node, ObjectReference, PersistentVolume, PersistentVolumeClaim, Pod};
 use k8s_openapi::api::events::v1::Event;
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
@@ -28,6 +29,9 @@ use crate::queue::Queue;
 /// ours; others are left alone.
 pub const SCHEDULER_NAME: &str = "default-scheduler";
 
+/// Events written at once.
+const EVENT_WRITERS: usize = 32;
+
 /// Bindings and status writes in flight at once.
 const MAX_IN_FLIGHT: usize = 256;
 
@@ -37,6 +41,7 @@ struct Shared {
     queue: Queue,
     plugins: Vec<Box<dyn Plugin>>,
     instance: String,
+    events: tokio::sync::mpsc::UnboundedSender<Event>,
     nodes_synced: AtomicBool,
     pods_synced: AtomicBool,
     synced: Notify,
@@ -45,7 +50,9 @@ struct Shared {
 /// Runs the scheduler until the future is dropped.
 pub async fn run(client: kube::Client) {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname").map(|s| s.trim().to_string()).unwrap_or_else(|_| "localhost".into());
+    let (events, events_rx) = tokio::sync::mpsc::unbounded_channel();
     let shared = Arc::new(Shared {
+        events,
         client: client.clone(),
         state: Mutex::new(State::default()),
         queue: Queue::default(),
@@ -56,11 +63,13 @@ pub async fn run(client: kube::Client) {
         synced: Notify::new(),
     });
     let mut tasks = tokio::task::JoinSet::new();
+    tasks.spawn(write_events(client.clone(), events_rx));
     tasks.spawn(informer::<Node>(Api::all(client.clone()), shared.clone(), on_node, on_node_delete, relist_nodes));
     tasks.spawn(informer::<Pod>(Api::all(client.clone()), shared.clone(), on_pod, on_pod_delete, relist_pods));
     tasks.spawn(informer::<Namespace>(Api::all(client.clone()), shared.clone(), on_namespace, on_namespace_delete, |_, _| {}));
     tasks.spawn(informer::<PersistentVolumeClaim>(Api::all(client.clone()), shared.clone(), on_pvc, on_pvc_delete, |_, _| {}));
     tasks.spawn(informer::<PersistentVolume>(Api::all(client.clone()), shared.clone(), on_pv, on_pv_delete, |_, _| {}));
+    tasks.spawn(informer::<PodDisruptionBudget>(Api::all(client.clone()), shared.clone(), on_pdb, on_pdb_delete, |_, _| {}));
     tasks.spawn(informer::<StorageClass>(Api::all(client.clone()), shared.clone(), on_class, on_class_delete, |_, _| {}));
     loop {
         let notified = shared.synced.notified();
@@ -242,6 +251,18 @@ fn on_pv_delete(s: &Shared, pv: PersistentVolume) {
     s.state.lock().pvs.remove(pv.metadata.name.as_deref().unwrap_or(""));
 }
 
+fn on_pdb(s: &Shared, pdb: PodDisruptionBudget) {
+    let key = ns_key(&pdb);
+    let mut st = s.state.lock();
+    st.pdbs.retain(|p| ns_key(p.as_ref()) != key);
+    st.pdbs.push(Arc::new(pdb));
+}
+
+fn on_pdb_delete(s: &Shared, pdb: PodDisruptionBudget) {
+    let key = ns_key(&pdb);
+    s.state.lock().pdbs.retain(|p| ns_key(p.as_ref()) != key);
+}
+
 fn on_class(s: &Shared, sc: StorageClass) {
     s.state.lock().classes.insert(sc.metadata.name.clone().unwrap_or_default(), Arc::new(sc));
     s.queue.move_all_unschedulable();
@@ -342,7 +363,9 @@ fn reference(pod: &Pod) -> ObjectReference {
 }
 
 /// Records an events.k8s.io/v1 Event about a pod, as the scheduler's event recorder does.
-async fn record(s: &Shared, pod: &Pod, warning: bool, reason: &str, action: &str, note: String) {
+/// Queues an events.k8s.io/v1 Event about a pod for the event writer (as upstream's
+/// broadcaster, events never hold up binding).
+fn record(s: &Shared, pod: &Pod, related: Option<&Pod>, warning: bool, reason: &str, action: &str, note: String) {
     let ns = pod.metadata.namespace.clone().unwrap_or_else(|| "default".into());
     let now = jiff::Timestamp::now();
     let ev = Event {
@@ -359,11 +382,29 @@ async fn record(s: &Shared, pod: &Pod, warning: bool, reason: &str, action: &str
         reporting_controller: Some(SCHEDULER_NAME.into()),
         reporting_instance: Some(s.instance.clone()),
         regarding: Some(reference(pod)),
+        related: related.map(reference),
         ..Default::default()
     };
-    if let Err(e) = Api::<Event>::namespaced(s.client.clone(), &ns).create(&PostParams::default(), &ev).await {
-        tracing::debug!(error = %e, reason, "recording a scheduler event");
-    }
+    let _ = s.events.send(ev);
+}
+
+/// Writes queued events, a few at a time.
+async fn write_events(client: kube::Client, rx: tokio::sync::mpsc::UnboundedReceiver<Event>) {
+    tokio_stream_from(rx)
+        .for_each_concurrent(EVENT_WRITERS, |ev| {
+            let client = client.clone();
+            async move {
+                let ns = ev.metadata.namespace.clone().unwrap_or_else(|| "default".into());
+                if let Err(e) = Api::<Event>::namespaced(client, &ns).create(&PostParams::default(), &ev).await {
+                    tracing::debug!(error = %e, reason = ev.reason.as_deref().unwrap_or(""), "recording a scheduler event");
+                }
+            }
+        })
+        .await;
+}
+
+fn tokio_stream_from<T: Send + 'static>(mut rx: tokio::sync::mpsc::UnboundedReceiver<T>) -> impl futures::Stream<Item = T> {
+    futures::stream::poll_fn(move |cx| rx.poll_recv(cx))
 }
 
 async fn bind(s: &Shared, pod: Arc<Pod>, node: &str, volumes: volume::VolumeActions) {
@@ -384,7 +425,7 @@ async fn bind(s: &Shared, pod: Arc<Pod>, node: &str, volumes: volume::VolumeActi
     let res: Result<serde_json::Value, kube::Error> = pods.create_subresource("binding", &name, &PostParams::default(), &binding).await;
     match res {
         Ok(_) => {
-            record(s, &pod, false, "Scheduled", "Binding", format!("Successfully assigned {ns}/{name} to {node}")).await;
+            record(s, &pod, None, false, "Scheduled", "Binding", format!("Successfully assigned {ns}/{name} to {node}"));
         }
         Err(kube::Error::Api(ae)) if ae.code == 404 => {
             // the pod is gone
@@ -392,7 +433,7 @@ async fn bind(s: &Shared, pod: Arc<Pod>, node: &str, volumes: volume::VolumeActi
         }
         Err(e) => {
             tracing::warn!(pod = %format!("{ns}/{name}"), node, error = %e, "binding failed");
-            record(s, &pod, true, "FailedScheduling", "Scheduling", format!("Binding rejected: {e}")).await;
+            record(s, &pod, None, true, "FailedScheduling", "Scheduling", format!("Binding rejected: {e}"));
             forget_and_retry(s, pod, &uid);
         }
     }
@@ -429,7 +470,7 @@ async fn bind_volumes(s: &Shared, node: &str, v: &volume::VolumeActions) -> Resu
 async fn report_failure(s: &Shared, pod: &Pod, message: &str, preemption: Option<Candidate>) {
     let ns = pod.metadata.namespace.clone().unwrap_or_default();
     let name = pod.metadata.name.clone().unwrap_or_default();
-    record(s, pod, true, "FailedScheduling", "Scheduling", message.to_string()).await;
+    record(s, pod, None, true, "FailedScheduling", "Scheduling", message.to_string());
     let nominated = preemption.as_ref().map(|c| c.node.as_str());
     let current = pod.status.as_ref().and_then(|st| st.conditions.as_ref()).and_then(|c| c.iter().find(|c| c.type_ == "PodScheduled"));
     let same = current
@@ -470,7 +511,7 @@ async fn evict_victim(s: &Shared, preemptor: &Pod, victim: &PodInfo, node: &str)
     match api.delete(&victim.name, &DeleteParams::default()).await {
         Ok(_) => {
             let uid = preemptor.metadata.uid.as_deref().unwrap_or("");
-            record(s, &victim.pod, false, "Preempted", "Preempting", format!("Preempted by pod {uid} on node {node}")).await;
+            record(s, &victim.pod, Some(preemptor), false, "Preempted", "Preempting", format!("Preempted by pod {uid} on node {node}"));
         }
         Err(e) => {
             tracing::warn!(victim = %victim.key(), error = %e, "deleting a preemption victim")
