@@ -370,6 +370,15 @@ impl Events {
     }
 }
 
+impl Events {
+    /// Publishes without waiting (events never hold up a controller's writes).
+    pub fn emit(&self, regarding: &ObjectReference, warning: bool, reason: &'static str, action: &'static str, note: String) {
+        let me = self.clone();
+        let regarding = regarding.clone();
+        tokio::spawn(async move { me.publish(&regarding, warning, reason, action, note).await });
+    }
+}
+
 /// An API error's HTTP code, if it is one.
 pub fn api_code(e: &kube::Error) -> Option<u16> {
     match e {

@@ -618,7 +618,7 @@ impl Rollout<'_> {
                     set_condition(&mut st, new_condition("Progressing", "False", "ReplicaSetCreateError", format!("Failed to create new replica set {rs_name:?}: {msg}")));
                     let _ = self.update_status(st).await;
                 }
-                self.event(true, "FailedCreate", format!("Failed to create new replica set {rs_name:?}: {msg}")).await;
+                self.event(true, "ReplicaSetCreateError", format!("Failed to create new replica set {rs_name:?}: {msg}")).await;
                 return Err(e.into());
             }
         };

@@ -141,8 +141,7 @@ impl ControllerManager {
         set.spawn(controllers::serviceaccount::run_service_accounts(self.informers.clone(), self.client("service-account-controller")));
         set.spawn(controllers::resourcequota::run(self.client("resourcequota-controller")));
         set.spawn(controllers::tokencleaner::run(self.client("token-cleaner")));
-        set.spawn(controllers::replicaset::run_replicasets(self.client("replicaset-controller")));
-        set.spawn(controllers::replicaset::run_replication_controllers(self.client("replication-controller")));
+        set.spawn(controllers::replicaset::run_replica_controllers(self.client("replicaset-controller"), self.client("replication-controller")));
         set.spawn(controllers::deployment::run(self.client("deployment-controller")));
         set.spawn(controllers::garbagecollector::run(self.client("generic-garbage-collector")));
         set.spawn(controllers::podgc::run(self.client("pod-garbage-collector"), self.terminated_pod_gc_threshold));
