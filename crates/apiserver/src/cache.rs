@@ -85,9 +85,9 @@ impl CachedObject {
 
 /// Replaces the `resourceVersion` that [`with_resource_version`] put first in `metadata`.
 fn replace_resource_version(json: &[u8], rv: i64) -> Bytes {
-    const NEEDLE: &[u8] = b"\"metadata\":{\"resourceVersion\":\"";
-    if let Some(pos) = json.windows(NEEDLE.len()).position(|w| w == NEEDLE) {
-        let start = pos + NEEDLE.len();
+    const NEEDLE: &[u8] = b"\"resourceVersion\":\"";
+    if let Some(at) = crate::codec::top_level_metadata(json).filter(|at| json[*at..].starts_with(NEEDLE)) {
+        let start = at + NEEDLE.len();
         if let Some(len) = json[start..].iter().position(|b| *b == b'"') {
             let mut out = Vec::with_capacity(json.len() + 8);
             out.extend_from_slice(&json[..start]);

@@ -59,9 +59,7 @@ pub fn to_yaml(v: &Value) -> Vec<u8> {
 /// `metadata`) with `metadata.resourceVersion` set to `rv`. Falls back to decoding and
 /// re-encoding when the layout is not the expected one.
 pub fn with_resource_version(json: &[u8], rv: i64) -> Bytes {
-    const NEEDLE: &[u8] = b"\"metadata\":{";
-    if let Some(pos) = find(json, NEEDLE).filter(|_| json.starts_with(b"{\"apiVersion\":\"")) {
-        let insert_at = pos + NEEDLE.len();
+    if let Some(insert_at) = top_level_metadata(json) {
         let rv_field = format!("\"resourceVersion\":\"{rv}\"");
         let mut out = Vec::with_capacity(json.len() + rv_field.len() + 1);
         out.extend_from_slice(&json[..insert_at]);
@@ -83,8 +81,16 @@ pub fn with_resource_version(json: &[u8], rv: i64) -> Bytes {
     }
 }
 
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+/// Where the top-level `metadata` object's members start in `json`, when it begins exactly
+/// `{"apiVersion":"…","kind":"…","metadata":{` (a nested `metadata`, such as a
+/// ControllerRevision's `data.spec.template.metadata`, never matches).
+pub(crate) fn top_level_metadata(json: &[u8]) -> Option<usize> {
+    let rest = json.strip_prefix(b"{\"apiVersion\":\"")?;
+    let end = rest.iter().position(|b| *b == b'"' || *b == b'\\')?;
+    let rest = rest[end..].strip_prefix(b"\",\"kind\":\"")?;
+    let end2 = rest.iter().position(|b| *b == b'"' || *b == b'\\')?;
+    rest[end2..].strip_prefix(b"\",\"metadata\":{")?;
+    Some(json.len() - rest.len() + end2 + b"\",\"metadata\":{".len())
 }
 
 /// Reads `apiVersion` and `kind` of a JSON value.
@@ -109,6 +115,14 @@ mod tests {
         let empty = br#"{"apiVersion":"v1","kind":"X","metadata":{}}"#;
         let v: Value = serde_json::from_slice(&with_resource_version(empty, 7)).unwrap();
         assert_eq!(v["metadata"]["resourceVersion"], "7");
+
+        // keys in alphabetical order (a ControllerRevision's data before kind): the nested
+        // template metadata is left alone
+        let rev = br#"{"apiVersion":"apps/v1","data":{"spec":{"template":{"metadata":{"labels":{}}}}},"kind":"ControllerRevision","metadata":{"name":"r"},"revision":1}"#;
+        let v: Value = serde_json::from_slice(&with_resource_version(rev, 3)).unwrap();
+        assert_eq!(v["metadata"]["resourceVersion"], "3");
+        assert!(v["data"]["spec"]["template"]["metadata"].get("resourceVersion").is_none());
+        assert_eq!(with_resource_version(rev, 3).windows(15).filter(|w| *w == b"resourceVersion").count(), 1);
 
         // unexpected layout: decoded and re-encoded
         let odd = br#"{"kind":"X","metadata":{"name":"b"},"apiVersion":"v1"}"#;

@@ -190,6 +190,29 @@ where
     while set.join_next().await.is_some() {}
 }
 
+/// Background tasks of one controller run, aborted together when it is dropped (a controller
+/// that loses its leader lease stops everything it started).
+#[derive(Default)]
+pub struct Tasks(Vec<tokio::task::AbortHandle>);
+
+impl Tasks {
+    /// Spawns a task owned by this set.
+    pub fn spawn<F>(&mut self, f: F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        self.0.push(tokio::spawn(f).abort_handle());
+    }
+}
+
+impl Drop for Tasks {
+    fn drop(&mut self) {
+        for h in &self.0 {
+            h.abort();
+        }
+    }
+}
+
 /// What an informer reports to its handler.
 pub enum Change<'a, K> {
     /// An object was added or modified (also for the initial list).
@@ -201,8 +224,8 @@ pub enum Change<'a, K> {
 }
 
 /// Starts an informer: a reflector keeping `Store` in step with the API, calling `handler` for
-/// each change after the store has applied it. The task runs until the process ends.
-pub fn informer<K, H>(api: Api<K>, config: watcher::Config, handler: H) -> Store<K>
+/// each change after the store has applied it. The task runs until `tasks` is dropped.
+pub fn informer<K, H>(tasks: &mut Tasks, api: Api<K>, config: watcher::Config, handler: H) -> Store<K>
 where
     K: kube::Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
     K::DynamicType: Default + Eq + Hash + Clone + Send + Sync,
@@ -210,7 +233,7 @@ where
 {
     let (reader, writer) = reflector::store();
     let stream = reflector::reflector(writer, watcher(api, config).default_backoff());
-    tokio::spawn(async move {
+    tasks.spawn(async move {
         let mut stream = std::pin::pin!(stream);
         while let Some(ev) = stream.next().await {
             match ev {
@@ -295,7 +318,7 @@ pub fn scaled_value(v: Option<&IntOrString>, total: i32, round_up: bool, default
         None => default,
     };
     let Some(p) = s.strip_suffix('%') else {
-        return s.parse::<i32>().map_err(|_| format!("invalid value for IntOrString: invalid type: string is not a percentage"));
+        return s.parse::<i32>().map_err(|_| "invalid value for IntOrString: invalid type: string is not a percentage".to_string());
     };
     let p: i64 = p.parse().map_err(|_| format!("invalid value {s:?}: percentage is not an integer"))?;
     let prod = p * i64::from(total);
@@ -328,7 +351,8 @@ impl Events {
         Events { recorder: Recorder::new(client, Reporter { controller: controller.into(), instance: None }) }
     }
 
-    /// Publishes one event about `regarding`.
+    /// Publishes one event about `regarding`, in the background (as upstream's event
+    /// broadcaster does): a sync creating 500 pods does not wait for 500 event writes.
     pub async fn publish(&self, regarding: &ObjectReference, warning: bool, reason: &str, action: &str, note: String) {
         let ev = KEvent {
             type_: if warning { EventType::Warning } else { EventType::Normal },
@@ -337,9 +361,21 @@ impl Events {
             action: action.into(),
             secondary: None,
         };
-        if let Err(e) = self.recorder.publish(&ev, regarding).await {
-            tracing::debug!(error = %e, reason, "event not recorded");
-        }
+        let (recorder, regarding, reason) = (self.recorder.clone(), regarding.clone(), reason.to_string());
+        tokio::spawn(async move {
+            if let Err(e) = recorder.publish(&ev, &regarding).await {
+                tracing::debug!(error = %e, reason, "event not recorded");
+            }
+        });
+    }
+}
+
+impl Events {
+    /// Publishes without waiting (events never hold up a controller's writes).
+    pub fn emit(&self, regarding: &ObjectReference, warning: bool, reason: &'static str, action: &'static str, note: String) {
+        let me = self.clone();
+        let regarding = regarding.clone();
+        tokio::spawn(async move { me.publish(&regarding, warning, reason, action, note).await });
     }
 }
 

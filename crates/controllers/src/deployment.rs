@@ -56,22 +56,23 @@ struct Ctx {
 
 /// Runs the Deployment controller.
 pub async fn run(client: kube::Client) {
+    let mut tasks = appsutil::Tasks::default();
     let queue: Arc<WorkQueue<Key>> = Arc::new(WorkQueue::new());
     let q = queue.clone();
-    let deployments = appsutil::informer(Api::<Deployment>::all(client.clone()), watcher::Config::default(), move |c: Change<'_, Deployment>| {
+    let deployments = appsutil::informer(&mut tasks, Api::<Deployment>::all(client.clone()), watcher::Config::default(), move |c: Change<'_, Deployment>| {
         if let Change::Apply(d) | Change::Delete(d) = c {
             q.add(appsutil::key_of(&d.metadata));
         }
     });
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<ReplicaSet>();
-    let rss = appsutil::informer(Api::<ReplicaSet>::all(client.clone()), watcher::Config::default(), move |c: Change<'_, ReplicaSet>| {
+    let rss = appsutil::informer(&mut tasks, Api::<ReplicaSet>::all(client.clone()), watcher::Config::default(), move |c: Change<'_, ReplicaSet>| {
         if let Change::Apply(r) | Change::Delete(r) = c {
             let _ = tx.send(r.clone());
         }
     });
     let ctx = Arc::new(Ctx { client: client.clone(), deployments, rss, queue: queue.clone(), events: Events::new(client, "deployment-controller") });
     let c2 = ctx.clone();
-    tokio::spawn(async move {
+    tasks.spawn(async move {
         while let Some(rs) = rx.recv().await {
             let ns = rs.metadata.namespace.clone().unwrap_or_default();
             match appsutil::controller_ref(&rs.metadata) {
@@ -180,6 +181,11 @@ fn rs_replicas(rs: &ReplicaSet) -> i32 {
 }
 fn rs_status(rs: &ReplicaSet) -> k8s_openapi::api::apps::v1::ReplicaSetStatus {
     rs.status.clone().unwrap_or_default()
+}
+/// Available replicas of a ReplicaSet for scaling decisions: never more than it is scaled to
+/// (its status lags a scale-down until its controller has deleted the surplus pods).
+fn rs_available(rs: &ReplicaSet) -> i32 {
+    rs_status(rs).available_replicas.unwrap_or(0).min(rs_replicas(rs)).max(0)
 }
 fn annotation<'a>(m: &'a ObjectMeta, k: &str) -> Option<&'a str> {
     m.annotations.as_ref()?.get(k).map(String::as_str)
@@ -421,15 +427,11 @@ impl Rollout<'_> {
         }
     }
 
-    /// Writes the Deployment's metadata (its revision annotation) with a PUT.
+    /// Writes the Deployment's revision annotation through the status subresource, as upstream
+    /// does (the main resource would bump the generation for an annotation change).
     async fn update_meta(&mut self) -> Result<()> {
-        match self.d_api().replace(&self.name, &PostParams::default(), &self.d).await {
-            Ok(n) => {
-                self.d = n;
-                Ok(())
-            }
-            Err(e) => Err(e.into()),
-        }
+        let st = self.d.status.clone().unwrap_or_default();
+        self.update_status(st).await
     }
 
     async fn check_paused_conditions(&mut self) -> Result<()> {
@@ -616,7 +618,7 @@ impl Rollout<'_> {
                     set_condition(&mut st, new_condition("Progressing", "False", "ReplicaSetCreateError", format!("Failed to create new replica set {rs_name:?}: {msg}")));
                     let _ = self.update_status(st).await;
                 }
-                self.event(true, "FailedCreate", format!("Failed to create new replica set {rs_name:?}: {msg}")).await;
+                self.event(true, "ReplicaSetCreateError", format!("Failed to create new replica set {rs_name:?}: {msg}")).await;
                 return Err(e.into());
             }
         };
@@ -687,7 +689,7 @@ impl Rollout<'_> {
         let all_pods = old_pods + rs_replicas(new);
         let replicas = d_replicas(&self.d);
         let max_unavailable = max_unavailable_of(&self.d);
-        let mut budget = max_scaled_down(replicas, max_unavailable, all_pods, rs_replicas(new), rs_status(new).available_replicas.unwrap_or(0));
+        let mut budget = max_scaled_down(replicas, max_unavailable, all_pods, rs_replicas(new), rs_available(new));
         if budget <= 0 {
             return Ok(false);
         }
@@ -703,7 +705,7 @@ impl Rollout<'_> {
             if r == 0 {
                 continue;
             }
-            let unhealthy = r - rs_status(rs).available_replicas.unwrap_or(0);
+            let unhealthy = r - rs_available(rs);
             if unhealthy <= 0 {
                 continue;
             }
@@ -717,7 +719,7 @@ impl Rollout<'_> {
         let _ = budget;
         // then healthy replicas, keeping the minimum available
         let min_available = replicas - max_unavailable;
-        let available: i32 = old.iter().chain(std::iter::once(new)).map(|rs| rs_status(rs).available_replicas.unwrap_or(0)).sum();
+        let available: i32 = old.iter().chain(std::iter::once(new)).map(rs_available).sum();
         if available > min_available {
             let total = available - min_available;
             let mut done = 0;

@@ -402,13 +402,14 @@ async fn watchable(client: &kube::Client) -> Result<Vec<(ApiResource, bool)>> {
 }
 
 enum GraphEvent {
-    Apply(ApiResource, ObjectMeta),
+    Apply(Box<(ApiResource, ObjectMeta)>),
     Delete(String),
     Synced,
 }
 
 /// Runs the garbage collector.
 pub async fn run(client: kube::Client) {
+    let mut tasks = appsutil::Tasks::default();
     let gc = Arc::new(Gc {
         client: client.clone(),
         graph: Mutex::new(Graph::default()),
@@ -421,8 +422,25 @@ pub async fn run(client: kube::Client) {
     let gc_d = gc.clone();
     let tx_d = tx.clone();
     let (first_tx, first_rx) = tokio::sync::oneshot::channel::<usize>();
-    tokio::spawn(async move {
-        let mut watching: HashMap<(String, String), tokio::task::AbortHandle> = HashMap::new();
+    // a CRD change re-runs discovery at once (instead of waiting for the period)
+    let crd_changed = Arc::new(tokio::sync::Notify::new());
+    let notify = crd_changed.clone();
+    let crds: Api<kube::core::PartialObjectMeta<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition>> =
+        Api::all(client.clone());
+    tasks.spawn(async move {
+        let mut stream = std::pin::pin!(watcher(crds, watcher::Config::default()).default_backoff());
+        let mut initial = true;
+        while let Some(ev) = stream.next().await {
+            match ev {
+                Ok(watcher::Event::InitDone) => initial = false,
+                Ok(watcher::Event::Apply(_)) | Ok(watcher::Event::Delete(_)) if !initial => notify.notify_one(),
+                _ => {}
+            }
+        }
+    });
+    tasks.spawn(async move {
+        // one watch task per resource, aborted with this task (Tasks aborts on drop)
+        let mut watching: HashMap<(String, String), appsutil::Tasks> = HashMap::new();
         let mut first = Some(first_tx);
         loop {
             match watchable(&gc_d.client).await {
@@ -438,12 +456,13 @@ pub async fn run(client: kube::Client) {
                         }
                         let api: Api<kube::core::PartialObjectMeta<DynamicObject>> = Api::all_with(gc_d.client.clone(), &ar);
                         let tx = tx_d.clone();
-                        let handle = tokio::spawn(async move {
+                        let mut handle = appsutil::Tasks::default();
+                        handle.spawn(async move {
                             let stream = watcher(api, watcher::Config::default()).default_backoff();
                             let mut stream = std::pin::pin!(stream);
                             while let Some(ev) = stream.next().await {
                                 let sent = match ev {
-                                    Ok(watcher::Event::Apply(o)) | Ok(watcher::Event::InitApply(o)) => tx.send(GraphEvent::Apply(ar.clone(), o.metadata)),
+                                    Ok(watcher::Event::Apply(o)) | Ok(watcher::Event::InitApply(o)) => tx.send(GraphEvent::Apply(Box::new((ar.clone(), o.metadata)))),
                                     Ok(watcher::Event::Delete(o)) => tx.send(GraphEvent::Delete(o.metadata.uid.unwrap_or_default())),
                                     Ok(watcher::Event::InitDone) => tx.send(GraphEvent::Synced),
                                     Ok(watcher::Event::Init) => Ok(()),
@@ -457,15 +476,9 @@ pub async fn run(client: kube::Client) {
                                 }
                             }
                         });
-                        watching.insert(key, handle.abort_handle());
+                        watching.insert(key, handle);
                     }
-                    watching.retain(|k, h| {
-                        let keep = seen.contains(k);
-                        if !keep {
-                            h.abort();
-                        }
-                        keep
-                    });
+                    watching.retain(|k, _| seen.contains(k));
                     *gc_d.kinds() = kinds;
                     if let Some(f) = first.take() {
                         let _ = f.send(watching.len());
@@ -473,19 +486,25 @@ pub async fn run(client: kube::Client) {
                 }
                 Err(e) => tracing::debug!(error = %e, "garbage collector discovery"),
             }
-            tokio::time::sleep(DISCOVERY_PERIOD).await;
+            tokio::select! {
+                _ = tokio::time::sleep(DISCOVERY_PERIOD) => {}
+                _ = crd_changed.notified() => {
+                    // a new CRD is served once established: give it a moment
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
+            }
         }
     });
     // graph builder
     let gc_b = gc.clone();
     let (synced_tx, synced_rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
+    tasks.spawn(async move {
         let mut want = first_rx.await.unwrap_or(0);
         let mut synced_tx = Some(synced_tx);
         let mut synced = 0usize;
         while let Some(ev) = rx.recv().await {
             match ev {
-                GraphEvent::Apply(ar, meta) => gc_b.observe(&ar, &meta),
+                GraphEvent::Apply(b) => gc_b.observe(&b.0, &b.1),
                 GraphEvent::Delete(uid) => gc_b.forget(&uid),
                 GraphEvent::Synced => {
                     synced += 1;

@@ -11,17 +11,30 @@
 pub mod appsutil;
 pub mod certificates;
 pub mod clusterroleaggregation;
+pub mod cronjob;
 pub mod csrapproving;
+pub mod daemonset;
 pub mod deployment;
+pub mod disruption;
+pub mod endpoints;
+pub mod endpointslice;
 pub mod garbagecollector;
+pub mod job;
 pub mod leaderelection;
 pub mod namespace;
+pub mod nodeipam;
+pub mod nodelifecycle;
+pub mod podautoscaler;
 pub mod podgc;
 pub mod replicaset;
 pub mod resourcequota;
 pub mod serviceaccount;
+pub mod statefulset;
+pub mod stores;
 pub mod tokencleaner;
 pub mod tokens;
+pub mod ttl;
+pub mod ttlafterfinished;
 
 /// Errors of a controller's reconcile step (all retried with back-off).
 #[derive(Debug, thiserror::Error)]

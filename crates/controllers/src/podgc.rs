@@ -91,13 +91,14 @@ fn lock(m: &Summaries) -> std::sync::MutexGuard<'_, HashMap<String, PodSummary>>
 
 /// Runs the collector with the given terminated-pod threshold (0 disables that part).
 pub async fn run(client: kube::Client, terminated_threshold: usize) {
+    let mut tasks = appsutil::Tasks::default();
     let pods: Summaries = Arc::new(Mutex::new(HashMap::new()));
     let nodes: Arc<Mutex<HashSet<String>>> = Arc::new(Mutex::new(HashSet::new()));
     let (pods_w, nodes_w) = (pods.clone(), nodes.clone());
     let pod_api: Api<Pod> = Api::all(client.clone());
     let (synced_tx, mut synced_rx) = tokio::sync::watch::channel((false, false));
     let stx = synced_tx.clone();
-    tokio::spawn(async move {
+    tasks.spawn(async move {
         let mut stream = std::pin::pin!(watcher(pod_api, watcher::Config::default()).default_backoff());
         let mut buf: HashMap<String, PodSummary> = HashMap::new();
         while let Some(ev) = stream.next().await {
@@ -124,7 +125,7 @@ pub async fn run(client: kube::Client, terminated_threshold: usize) {
     });
     let node_api: Api<kube::core::PartialObjectMeta<Node>> = Api::all(client.clone());
     let stx = synced_tx;
-    tokio::spawn(async move {
+    tasks.spawn(async move {
         let mut stream = std::pin::pin!(watcher(node_api, watcher::Config::default()).default_backoff());
         let mut buf: HashSet<String> = HashSet::new();
         let set = |f: &mut dyn FnMut(&mut HashSet<String>)| {

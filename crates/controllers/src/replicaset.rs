@@ -6,7 +6,7 @@
 //! Expectations (the pods it created or deleted, per owner) keep it from acting again before its
 //! pod informer has seen its own writes. Status: replicas, fullyLabeledReplicas, readyReplicas,
 //! availableReplicas (minReadySeconds), observedGeneration, and the ReplicaFailure condition
-//! when creating or deleting fails (e.g. a quota).
+//! when creating or deleting fails (e.g. a quota). The two controllers share one pod informer.
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -110,6 +110,32 @@ impl Owner {
         }
     }
 
+    /// Metadata and selector only (for mapping pods to owners).
+    fn light_rs(rs: &ReplicaSet) -> Owner {
+        Owner {
+            meta: rs.metadata.clone(),
+            replicas: 0,
+            min_ready_seconds: 0,
+            selector: rs.spec.as_ref().and_then(|s| labels::from_label_selector(&s.selector).ok()),
+            template: None,
+            status: Value::Null,
+            raw: Value::Null,
+        }
+    }
+
+    fn light_rc(rc: &ReplicationController) -> Owner {
+        let sel = rc.spec.as_ref().and_then(|s| s.selector.clone()).unwrap_or_default();
+        Owner {
+            meta: rc.metadata.clone(),
+            replicas: 0,
+            min_ready_seconds: 0,
+            selector: (!sel.is_empty()).then(|| Selector::from_set(&sel)),
+            template: None,
+            status: Value::Null,
+            raw: Value::Null,
+        }
+    }
+
     fn selects(&self, pod: &Pod) -> bool {
         let empty = BTreeMap::new();
         let l = pod.metadata.labels.as_ref().unwrap_or(&empty);
@@ -131,8 +157,8 @@ impl Owners {
     }
     fn in_namespace(&self, ns: &str) -> Vec<Owner> {
         match self {
-            Owners::Rs(s) => s.state().iter().filter(|o| o.metadata.namespace.as_deref() == Some(ns)).map(|o| Owner::from_rs(o)).collect(),
-            Owners::Rc(s) => s.state().iter().filter(|o| o.metadata.namespace.as_deref() == Some(ns)).map(|o| Owner::from_rc(o)).collect(),
+            Owners::Rs(s) => s.state().iter().filter(|o| o.metadata.namespace.as_deref() == Some(ns)).map(|o| Owner::light_rs(o)).collect(),
+            Owners::Rc(s) => s.state().iter().filter(|o| o.metadata.namespace.as_deref() == Some(ns)).map(|o| Owner::light_rc(o)).collect(),
         }
     }
 }
@@ -196,17 +222,25 @@ impl Ctx {
     }
 }
 
-/// Runs the ReplicaSet controller.
-pub async fn run_replicasets(client: kube::Client) {
-    run(client, Kind::ReplicaSet).await
+/// Runs the ReplicaSet and ReplicationController controllers, each with its own identity, over
+/// one shared pod informer (watched with the ReplicaSet controller's identity, as upstream's
+/// controllers share informers).
+pub async fn run_replica_controllers(rs_client: kube::Client, rc_client: kube::Client) {
+    let mut tasks = appsutil::Tasks::default();
+    let (rs_tx, rs_rx) = tokio::sync::mpsc::unbounded_channel::<Arc<Pod>>();
+    let (rc_tx, rc_rx) = tokio::sync::mpsc::unbounded_channel::<Arc<Pod>>();
+    let pods = appsutil::informer(&mut tasks, Api::<Pod>::all(rs_client.clone()), watcher::Config::default(), move |c: Change<'_, Pod>| {
+        if let Change::Apply(p) | Change::Delete(p) = c {
+            let p = Arc::new(p.clone());
+            let _ = rs_tx.send(p.clone());
+            let _ = rc_tx.send(p);
+        }
+    });
+    futures::join!(run(rs_client, Kind::ReplicaSet, pods.clone(), rs_rx), run(rc_client, Kind::ReplicationController, pods, rc_rx));
 }
 
-/// Runs the ReplicationController controller.
-pub async fn run_replication_controllers(client: kube::Client) {
-    run(client, Kind::ReplicationController).await
-}
-
-async fn run(client: kube::Client, kind: Kind) {
+async fn run(client: kube::Client, kind: Kind, pods: Store<Pod>, mut rx: tokio::sync::mpsc::UnboundedReceiver<Arc<Pod>>) {
+    let mut tasks = appsutil::Tasks::default();
     let queue: Arc<WorkQueue<Key>> = Arc::new(WorkQueue::new());
     let q = queue.clone();
     let owner_handler = move |c: Change<'_, ObjectMeta>| match c {
@@ -216,7 +250,7 @@ async fn run(client: kube::Client, kind: Kind) {
     let owners = match kind {
         Kind::ReplicaSet => {
             let h = owner_handler.clone();
-            Owners::Rs(appsutil::informer(Api::<ReplicaSet>::all(client.clone()), watcher::Config::default(), move |c: Change<'_, ReplicaSet>| {
+            Owners::Rs(appsutil::informer(&mut tasks, Api::<ReplicaSet>::all(client.clone()), watcher::Config::default(), move |c: Change<'_, ReplicaSet>| {
                 h(match c {
                     Change::Apply(o) => Change::Apply(&o.metadata),
                     Change::Delete(o) => Change::Delete(&o.metadata),
@@ -227,6 +261,7 @@ async fn run(client: kube::Client, kind: Kind) {
         Kind::ReplicationController => {
             let h = owner_handler.clone();
             Owners::Rc(appsutil::informer(
+                &mut tasks,
                 Api::<ReplicationController>::all(client.clone()),
                 watcher::Config::default(),
                 move |c: Change<'_, ReplicationController>| {
@@ -239,14 +274,7 @@ async fn run(client: kube::Client, kind: Kind) {
             ))
         }
     };
-    // pods map to their controller, or (orphans) to every owner whose selector matches; the
-    // mapping needs the owner store, which exists only once the informer is started
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Pod>();
-    let pods = appsutil::informer(Api::<Pod>::all(client.clone()), watcher::Config::default(), move |c: Change<'_, Pod>| {
-        if let Change::Apply(p) | Change::Delete(p) = c {
-            let _ = tx.send(p.clone());
-        }
-    });
+    // pods map to their controller, or (orphans) to every owner whose selector matches
     let ctx = Arc::new(Ctx {
         kind,
         client: client.clone(),
@@ -257,7 +285,7 @@ async fn run(client: kube::Client, kind: Kind) {
         events: Events::new(client, kind.controller_name()),
     });
     let c2 = ctx.clone();
-    tokio::spawn(async move {
+    tasks.spawn(async move {
         while let Some(pod) = rx.recv().await {
             let ns = pod.metadata.namespace.clone().unwrap_or_default();
             match appsutil::controller_ref(&pod.metadata) {
@@ -521,7 +549,7 @@ async fn manage(ctx: &Ctx, key: &Key, owner: &Owner, owned: &[Arc<Pod>], all: &[
                         if let Some(e) = ctx.expectations().get_mut(key) {
                             e.adds.insert(pname.clone());
                         }
-                        ctx.events.publish(&reference, false, "SuccessfulCreate", "Create", format!("Created pod: {pname}")).await;
+                        ctx.events.emit(&reference, false, "SuccessfulCreate", "Create", format!("Created pod: {pname}"));
                     }
                     Err(e) => {
                         let msg = match &e {
@@ -577,7 +605,7 @@ async fn manage(ctx: &Ctx, key: &Key, owner: &Owner, owned: &[Arc<Pod>], all: &[
         let mut failure = None;
         for (pname, r) in results {
             match r {
-                Ok(_) => ctx.events.publish(&reference, false, "SuccessfulDelete", "Delete", format!("Deleted pod: {pname}")).await,
+                Ok(_) => ctx.events.emit(&reference, false, "SuccessfulDelete", "Delete", format!("Deleted pod: {pname}")),
                 Err(e) if appsutil::api_code(&e) == Some(404) => {}
                 Err(e) => {
                     let msg = match &e {

@@ -121,6 +121,19 @@ pub struct ServerArgs {
     /// Terminated pods kept before the pod garbage collector deletes the oldest (0: never).
     #[arg(long, default_value_t = 12500)]
     pub terminated_pod_gc_threshold: usize,
+    /// Pod IP range of the cluster: each node gets a block of it as `spec.podCIDR`.
+    #[arg(long, default_value = "10.42.0.0/16")]
+    pub cluster_cidr: String,
+    /// Prefix length of each node's pod CIDR block.
+    #[arg(long, default_value_t = 24)]
+    pub node_cidr_mask_size: u8,
+    /// How long a node may go without a heartbeat (Lease renewal or status) before it is
+    /// marked unreachable (`40s`).
+    #[arg(long, default_value = "40s")]
+    pub node_monitor_grace_period: String,
+    /// How often the node lifecycle controller checks the nodes' heartbeats (`5s`).
+    #[arg(long, default_value = "5s")]
+    pub node_monitor_period: String,
     /// Seconds between compactions of storage history; each compaction keeps one interval of
     /// history (watchers may resume from any revision in it).
     #[arg(long, default_value_t = 300)]

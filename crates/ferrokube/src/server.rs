@@ -51,6 +51,17 @@ const CONTROLLER_IDENTITIES: &[&str] = &[
     "clusterrole-aggregation-controller",
     // ferrokube's approver of nodes' serving certificates (bound by rbac's ferrokube policy)
     "kubelet-serving-approver",
+    "node-controller",
+    "endpoint-controller",
+    "endpointslice-controller",
+    "disruption-controller",
+    "horizontal-pod-autoscaler",
+    "ttl-controller",
+    "job-controller",
+    "ttl-after-finished-controller",
+    "cronjob-controller",
+    "statefulset-controller",
+    "daemon-set-controller",
 ];
 
 /// kube-controller-manager: each controller an API client with its own identity.
@@ -63,6 +74,28 @@ struct ControllerManager {
     sa_key: Arc<pki::jwt::SigningKey>,
     ca_pem: String,
     terminated_pod_gc_threshold: usize,
+    nodes: NodeSettings,
+}
+
+/// The node controllers' flags.
+#[derive(Clone, Copy, Debug)]
+struct NodeSettings {
+    cluster_cidr: controllers::nodeipam::Cidr,
+    node_cidr_mask_size: u8,
+    timing: controllers::nodelifecycle::Timing,
+}
+
+impl NodeSettings {
+    fn from_args(args: &ServerArgs) -> anyhow::Result<Self> {
+        let cluster_cidr = controllers::nodeipam::Cidr::parse(&args.cluster_cidr).map_err(|e| anyhow::anyhow!("--cluster-cidr {e}"))?;
+        // fail at start rather than in the controller
+        controllers::nodeipam::Allocator::new(cluster_cidr, args.node_cidr_mask_size).map_err(anyhow::Error::msg)?;
+        let timing = controllers::nodelifecycle::Timing {
+            monitor_period: crate::datastore::parse_interval(&args.node_monitor_period).context("--node-monitor-period")?.max(Duration::from_secs(1)),
+            grace_period: crate::datastore::parse_interval(&args.node_monitor_grace_period).context("--node-monitor-grace-period")?.max(Duration::from_secs(1)),
+        };
+        Ok(NodeSettings { cluster_cidr, node_cidr_mask_size: args.node_cidr_mask_size, timing })
+    }
 }
 
 impl ControllerManager {
@@ -72,6 +105,7 @@ impl ControllerManager {
         informers: kube::Client,
         sa_key: Arc<pki::jwt::SigningKey>,
         terminated_pod_gc_threshold: usize,
+        nodes: NodeSettings,
     ) -> anyhow::Result<Self> {
         let groups = ["system:serviceaccounts".to_string(), "system:serviceaccounts:kube-system".to_string()];
         let mut clients = std::collections::BTreeMap::new();
@@ -86,6 +120,7 @@ impl ControllerManager {
             sa_key,
             ca_pem: pki.ca.pair.cert_pem.clone(),
             terminated_pod_gc_threshold,
+            nodes,
         })
     }
 
@@ -106,8 +141,7 @@ impl ControllerManager {
         set.spawn(controllers::serviceaccount::run_service_accounts(self.informers.clone(), self.client("service-account-controller")));
         set.spawn(controllers::resourcequota::run(self.client("resourcequota-controller")));
         set.spawn(controllers::tokencleaner::run(self.client("token-cleaner")));
-        set.spawn(controllers::replicaset::run_replicasets(self.client("replicaset-controller")));
-        set.spawn(controllers::replicaset::run_replication_controllers(self.client("replication-controller")));
+        set.spawn(controllers::replicaset::run_replica_controllers(self.client("replicaset-controller"), self.client("replication-controller")));
         set.spawn(controllers::deployment::run(self.client("deployment-controller")));
         set.spawn(controllers::garbagecollector::run(self.client("generic-garbage-collector")));
         set.spawn(controllers::podgc::run(self.client("pod-garbage-collector"), self.terminated_pod_gc_threshold));
@@ -126,6 +160,19 @@ impl ControllerManager {
             self.client("root-ca-cert-publisher"),
             self.ca_pem.clone(),
         ));
+        let n = self.nodes;
+        set.spawn(controllers::nodeipam::run(self.informers.clone(), self.client("node-controller"), n.cluster_cidr, n.node_cidr_mask_size));
+        set.spawn(controllers::nodelifecycle::run(self.informers.clone(), self.client("node-controller"), n.timing));
+        set.spawn(controllers::endpoints::run(self.informers.clone(), self.client("endpoint-controller")));
+        set.spawn(controllers::endpointslice::run(self.informers.clone(), self.client("endpointslice-controller")));
+        set.spawn(controllers::disruption::run(self.informers.clone(), self.client("disruption-controller")));
+        set.spawn(controllers::podautoscaler::run(self.informers.clone(), self.client("horizontal-pod-autoscaler")));
+        set.spawn(controllers::ttl::run(self.informers.clone(), self.client("ttl-controller")));
+        set.spawn(controllers::job::run(self.client("job-controller")));
+        set.spawn(controllers::cronjob::run(self.client("cronjob-controller")));
+        set.spawn(controllers::statefulset::run(self.client("statefulset-controller")));
+        set.spawn(controllers::daemonset::run(self.client("daemon-set-controller")));
+        set.spawn(controllers::ttlafterfinished::run(self.client("ttl-after-finished-controller")));
         while let Some(r) = set.join_next().await {
             if let Err(e) = r {
                 tracing::error!(error = %e, "a controller ended");
@@ -142,6 +189,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
     let service_cidr = apiserver::Cidr::parse(&args.service_cluster_ip_range).map_err(anyhow::Error::msg)?;
     let ports = node_port_range(&args.service_node_port_range)?;
+    let node_settings = NodeSettings::from_args(&args)?;
 
     let host = host_name();
     let mut dns: Vec<String> = vec![
@@ -219,7 +267,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     pki::write_file(&kubeconfig, pki::kubeconfig(&url, "ferrokube", "admin", &pki.ca.pair.cert_pem, &pki.admin).as_bytes(), 0o600)?;
 
     let informers = component_client(&pki, &url, "kube-controller-manager", "system:kube-controller-manager", &[]).await?;
-    let kcm = ControllerManager::new(&pki, &url, informers.clone(), sa_key.clone(), args.terminated_pod_gc_threshold).await?;
+    let kcm = ControllerManager::new(&pki, &url, informers.clone(), sa_key.clone(), args.terminated_pod_gc_threshold, node_settings).await?;
     let (stop_controllers, stopped) = tokio::sync::oneshot::channel::<()>();
     let controllers_done = if store.shared() {
         // Several servers share this datastore: the controllers run on the one holding the

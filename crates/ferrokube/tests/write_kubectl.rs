@@ -377,8 +377,17 @@ fn propagation_policies_are_recorded_for_the_garbage_collector() {
     for (name, policy, finalizer) in [("fg", "foreground", "foregroundDeletion"), ("or", "orphan", "orphan")] {
         let f = s.file(&format!("{name}.yaml"), &DEPLOY.replace("name: web\n", &format!("name: {name}\n")));
         s.ok(&["create", "-f", &f]);
+        // the garbage collector removes the finalizer soon after: watch for it
+        let (mut watch, lines) = s.kubectl_lines(&["get", "deploy", name, "-w", "-o", "jsonpath={.metadata.finalizers}{\"\\n\"}"]);
+        lines.recv_timeout(std::time::Duration::from_secs(20)).expect("the watch starts");
         s.ok(&["delete", "deploy", name, &format!("--cascade={policy}"), "--wait=false"]);
-        assert_eq!(s.ok(&["get", "deploy", name, "-o", "jsonpath={.metadata.finalizers}"]), format!("[\"{finalizer}\"]"));
+        let want = format!("[\"{finalizer}\"]");
+        let recorded = std::iter::from_fn(|| lines.recv_timeout(std::time::Duration::from_secs(20)).ok()).any(|l| l == want);
+        let _ = watch.kill();
+        assert!(recorded, "{name}: deletion recorded with {want}");
+        eventually(std::time::Duration::from_secs(30), "the collector finishing the deletion", || {
+            !s.kubectl(&["get", "deploy", name]).status.success()
+        });
     }
 }
 

@@ -3,7 +3,8 @@
 //! Mutating phase (before the strategy prepares and validates the object): LimitRanger
 //! (default requests and limits), ServiceAccount
 //! (default service account, the projected `kube-api-access-*` token volume), Priority (the
-//! pod's priority from its PriorityClass), then the
+//! pod's priority from its PriorityClass), DefaultTolerationSeconds (300 s tolerations of the
+//! not-ready/unreachable taints), then the
 //! mutating admission webhooks.
 //! Validating phase (after the strategy's validation, before the write): NamespaceLifecycle,
 //! ServiceAccount, NodeRestriction, PodSecurity, DenyServiceExternalIPs, RBAC escalation
@@ -21,6 +22,7 @@ use crate::auth::UserInfo;
 use crate::registry::{Object, Resource};
 
 pub mod certificates;
+pub mod default_toleration_seconds;
 pub mod lifecycle;
 pub mod limit_ranger;
 pub mod node_restriction;
@@ -87,6 +89,7 @@ pub async fn mutate(api: &Api, req: &Request<'_>, obj: &mut Box<dyn Object>) -> 
     limit_ranger::mutate(api, req, obj.as_mut())?;
     service_account::mutate(api, req, obj.as_mut())?;
     priority::mutate(api, req, obj.as_mut())?;
+    default_toleration_seconds::mutate(req, obj.as_mut())?;
     webhook::mutate(api, req, obj).await?;
     Ok(())
 }
