@@ -591,6 +591,11 @@ pub async fn delete(api: &Api, res: &Arc<Resource>, namespace: &str, name: &str,
             Some(DeleteDecision::Now) | None => (has_finalizers || policy_fin.is_some(), 0, None),
         };
         if mark {
+            // What a repeated delete of an object already being deleted changes nothing in is
+            // not written (upstream's BeforeDelete: only a shorter grace period or a new
+            // propagation finalizer is an update), so kubelets and controllers repeating a
+            // delete do not make watch events, and a finalizer holder's write does not conflict.
+            let before = if obj.meta().deletion_timestamp.is_some() { Some(obj.to_json().map_err(internal)?) } else { None };
             let meta = obj.meta_mut();
             let already = meta.deletion_timestamp.is_some();
             if !already {
@@ -617,6 +622,13 @@ pub async fn delete(api: &Api, res: &Arc<Resource>, namespace: &str, name: &str,
             }
             if let Some(m) = mutate {
                 m(obj.as_mut());
+            }
+            if let Some(before) = before
+                && obj.to_json().map_err(internal)? == before
+            {
+                let mut unchanged = obj;
+                let bytes = encode_for_storage(unchanged.as_mut())?;
+                return Ok(Deleted::Marked(with_resource_version(&bytes, rev)));
             }
             let bytes = encode_for_storage(obj.as_mut())?;
             if dry_run {

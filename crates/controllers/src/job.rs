@@ -467,8 +467,21 @@ async fn orphan_cleanup(client: kube::Client) {
             };
             if gone {
                 let api: Api<Pod> = Api::namespaced(client.clone(), &ns);
-                if let Err(e) = remove_finalizer(&api, &pod).await {
-                    tracing::debug!(error = %e, "removing the job-tracking finalizer of an orphan pod");
+                // The pod keeps changing while it is deleted (its kubelet, the collector): on a
+                // conflict read it again and retry, or it would keep the finalizer for good.
+                let mut current = pod;
+                for _ in 0..5 {
+                    match remove_finalizer(&api, &current).await {
+                        Err(Error::Kube(kube::Error::Api(e))) if e.code == 409 => match api.get_opt(&current.name_any()).await {
+                            Ok(Some(p)) if p.metadata.uid == current.metadata.uid && has_finalizer(&p) => current = p,
+                            _ => break,
+                        },
+                        Err(e) => {
+                            tracing::debug!(error = %e, "removing the job-tracking finalizer of an orphan pod");
+                            break;
+                        }
+                        Ok(()) => break,
+                    }
                 }
             }
         }

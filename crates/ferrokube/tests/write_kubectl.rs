@@ -356,16 +356,19 @@ fn pod_binding_eviction_and_graceful_deletion() {
     assert_eq!(s.ok(&["get", "pod", "bound"]).lines().nth(1).map(|l| l.contains("Terminating")), Some(true));
     s.ok(&["delete", "pod", "bound", "--grace-period=0", "--force"]);
     assert!(s.fails(&["get", "pod", "bound"]).contains("not found"));
-    // eviction honours a disruption budget that allows nothing
+    // eviction honours a disruption budget that allows nothing (its status computed by the
+    // disruption controller from the pod's readiness, reported here as a kubelet would)
     s.ok(&["create", "-f", &pod("guarded", "  nodeName: node-a\n")]);
+    let ready = s.file("ready.json", r#"{"status":{"phase":"Running","conditions":[{"type":"Ready","status":"True"}]}}"#);
+    s.ok(&["patch", "pod", "guarded", "--subresource=status", "--type=merge", "--patch-file", &ready]);
     s.ok(&["create", "pdb", "guard", "--selector=app=guarded", "--min-available=1"]);
-    let status = s.file("pdbstatus.json", r#"{"status":{"currentHealthy":1,"desiredHealthy":1,"disruptionsAllowed":0,"expectedPods":1,"observedGeneration":1}}"#);
-    s.ok(&["patch", "pdb", "guard", "--subresource=status", "--type=merge", "--patch-file", &status]);
+    let budget = || s.ok(&["get", "pdb", "guard", "-o", "jsonpath={.status.currentHealthy} {.status.desiredHealthy} {.status.disruptionsAllowed}"]);
+    eventually(Duration::from_secs(20), "budget computed", || budget() == "1 1 0");
     let eviction = s.file("ev.json", r#"{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"guarded"}}"#);
     let err = s.fails(&["create", "--raw", "/api/v1/namespaces/default/pods/guarded/eviction", "-f", &eviction]);
     assert!(err.contains("Cannot evict pod as it would violate the pod's disruption budget"), "{err}");
-    let allow = s.file("allow.json", r#"{"status":{"disruptionsAllowed":1}}"#);
-    s.ok(&["patch", "pdb", "guard", "--subresource=status", "--type=merge", "--patch-file", &allow]);
+    s.ok(&["patch", "pdb", "guard", "--type=merge", "-p", r#"{"spec":{"minAvailable":0}}"#]);
+    eventually(Duration::from_secs(20), "budget allows one", || budget() == "1 0 1");
     s.ok(&["create", "--raw", "/api/v1/namespaces/default/pods/guarded/eviction", "-f", &eviction]);
     assert!(!s.ok(&["get", "pod", "guarded", "-o", "jsonpath={.metadata.deletionTimestamp}"]).is_empty());
     assert_eq!(s.ok(&["get", "pdb", "guard", "-o", "jsonpath={.status.disruptionsAllowed}"]), "0");

@@ -325,6 +325,10 @@ impl Sim {
         let phase = pod.status.as_ref().and_then(|s| s.phase.clone()).unwrap_or_default();
         let uid = pod.metadata.uid.clone().unwrap_or_default();
         let terminating = pod.metadata.deletion_timestamp.is_some();
+        // Deleted with no grace left: the final delete was made; finalizers hold it now.
+        if terminating && pod.metadata.deletion_grace_period_seconds == Some(0) {
+            return;
+        }
         if (phase == "Succeeded" || phase == "Failed") && !terminating {
             return;
         }
