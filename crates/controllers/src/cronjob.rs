@@ -222,7 +222,7 @@ pub async fn run(client: kube::Client) {
     let recorder = Recorder::new(client.clone(), Reporter { controller: CONTROLLER_NAME.into(), instance: None });
     Controller::new(cronjobs, watcher::Config::default())
         .owns(jobs, watcher::Config::default())
-        .run(reconcile, error_policy, Arc::new(Ctx { client, recorder }))
+        .run(reconcile, crate::retry_after, Arc::new(Ctx { client, recorder }))
         .for_each(|r| async move {
             if let Err(e) = r {
                 tracing::debug!(error = %e, "cronjob reconcile");
@@ -231,12 +231,6 @@ pub async fn run(client: kube::Client) {
         .await;
 }
 
-fn error_policy(_cj: Arc<CronJob>, err: &Error, _ctx: Arc<Ctx>) -> Action {
-    match err {
-        Error::Pending(_) => Action::requeue(Duration::from_millis(300)),
-        _ => Action::requeue(Duration::from_secs(1)),
-    }
-}
 
 fn job_start(job: &Job) -> Option<Timestamp> {
     job.status.as_ref().and_then(|s| s.start_time.as_ref()).map(|t| t.0).or_else(|| job.metadata.creation_timestamp.as_ref().map(|t| t.0))

@@ -191,7 +191,7 @@ pub async fn run(client: kube::Client) {
         .owns(pods, watcher::Config::default())
         .owns(revisions, watcher::Config::default())
         .watches(nodes, watcher::Config::default(), move |_node: Node| store.state().into_iter().map(|ds| ObjectRef::from_obj(ds.as_ref())).collect::<Vec<_>>())
-        .run(reconcile, error_policy, Arc::new(Ctx { client, recorder }))
+        .run(reconcile, crate::retry_after, Arc::new(Ctx { client, recorder }))
         .for_each(|r| async move {
             if let Err(e) = r {
                 tracing::debug!(error = %e, "daemonset reconcile");
@@ -200,12 +200,6 @@ pub async fn run(client: kube::Client) {
         .await;
 }
 
-fn error_policy(_s: Arc<DaemonSet>, err: &Error, _ctx: Arc<Ctx>) -> Action {
-    match err {
-        Error::Pending(_) => Action::requeue(Duration::from_millis(300)),
-        _ => Action::requeue(Duration::from_secs(1)),
-    }
-}
 
 fn hash_of(pod: &Pod) -> String {
     pod.labels().get(REVISION_LABEL).cloned().unwrap_or_default()

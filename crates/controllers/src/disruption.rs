@@ -16,7 +16,6 @@ use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetStatu
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, OwnerReference, Time};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube::api::{Api, DynamicObject, PostParams};
-use kube::discovery::ApiResource;
 
 use crate::stores::{self, Wake};
 
@@ -105,17 +104,6 @@ fn controller_of(pod: &Pod) -> Option<&OwnerReference> {
     pod.metadata.owner_references.as_ref()?.iter().find(|o| o.controller == Some(true))
 }
 
-fn known_resource(api_version: &str, kind: &str) -> Option<ApiResource> {
-    let plural = match (api_version, kind) {
-        ("apps/v1", "Deployment") => "deployments",
-        ("apps/v1", "ReplicaSet") => "replicasets",
-        ("apps/v1", "StatefulSet") => "statefulsets",
-        ("v1", "ReplicationController") => "replicationcontrollers",
-        _ => return None,
-    };
-    let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
-    Some(ApiResource { group: group.into(), version: version.into(), api_version: api_version.into(), kind: kind.into(), plural: plural.into() })
-}
 
 struct Ctl {
     client: kube::Client,
@@ -139,7 +127,7 @@ impl Ctl {
                 Err(e) => return Err(e.to_string()),
             }
         }
-        let ar = match known_resource(&owner.api_version, &owner.kind) {
+        let ar = match crate::stores::scalable_resource(&owner.api_version, &owner.kind) {
             Some(ar) => ar,
             None => {
                 let (group, version) = owner.api_version.split_once('/').unwrap_or(("", owner.api_version.as_str()));

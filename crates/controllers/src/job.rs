@@ -425,7 +425,7 @@ pub async fn run(client: kube::Client) {
     let ctx = Arc::new(Ctx { client: client.clone(), recorder, backoff: Mutex::new(HashMap::new()) });
     let jobs_loop = Controller::new(jobs, watcher::Config::default())
         .owns(pods, watcher::Config::default().labels(CONTROLLER_UID_LABEL))
-        .run(reconcile, error_policy, ctx)
+        .run(reconcile, crate::retry_after, ctx)
         .for_each(|r| async move {
             if let Err(e) = r {
                 tracing::debug!(error = %e, "job reconcile");
@@ -434,12 +434,6 @@ pub async fn run(client: kube::Client) {
     tokio::join!(jobs_loop, orphan_cleanup(client));
 }
 
-fn error_policy(_job: Arc<Job>, err: &Error, _ctx: Arc<Ctx>) -> Action {
-    match err {
-        Error::Pending(_) => Action::requeue(Duration::from_millis(300)),
-        _ => Action::requeue(Duration::from_secs(1)),
-    }
-}
 
 /// Removes the tracking finalizer from pods whose Job is gone (upstream's orphan handling).
 async fn orphan_cleanup(client: kube::Client) {

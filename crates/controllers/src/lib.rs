@@ -50,5 +50,15 @@ pub enum Error {
     Pending(String),
 }
 
+/// The retry of a failed reconcile for `kube::runtime::Controller::run`: soon (300 ms) when
+/// the object only waits for others to catch up ([`Error::Pending`]), after a second otherwise.
+pub(crate) fn retry_after<K, C>(_obj: std::sync::Arc<K>, err: &Error, _ctx: std::sync::Arc<C>) -> kube::runtime::controller::Action {
+    use std::time::Duration;
+    match err {
+        Error::Pending(_) => kube::runtime::controller::Action::requeue(Duration::from_millis(300)),
+        _ => kube::runtime::controller::Action::requeue(Duration::from_secs(1)),
+    }
+}
+
 /// `Result` with the controller [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

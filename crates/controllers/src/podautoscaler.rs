@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 
 use k8s_openapi::api::autoscaling::v2::{HorizontalPodAutoscaler, HorizontalPodAutoscalerCondition, HorizontalPodAutoscalerStatus, MetricSpec};
 use kube::api::{Api, DynamicObject, PostParams};
-use kube::discovery::ApiResource;
 
 use crate::stores::{self, Wake};
 
@@ -101,17 +100,6 @@ pub fn set_condition(conds: &mut Vec<HorizontalPodAutoscalerCondition>, type_: &
     }
 }
 
-fn known_resource(api_version: &str, kind: &str) -> Option<ApiResource> {
-    let plural = match (api_version, kind) {
-        ("apps/v1", "Deployment") => "deployments",
-        ("apps/v1", "ReplicaSet") => "replicasets",
-        ("apps/v1", "StatefulSet") => "statefulsets",
-        ("v1", "ReplicationController") => "replicationcontrollers",
-        _ => return None,
-    };
-    let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
-    Some(ApiResource { group: group.into(), version: version.into(), api_version: api_version.into(), kind: kind.into(), plural: plural.into() })
-}
 
 struct Ctl {
     client: kube::Client,
@@ -123,7 +111,7 @@ impl Ctl {
         let ns = hpa.metadata.namespace.clone().unwrap_or_default();
         let r = &hpa.spec.as_ref().ok_or("no spec")?.scale_target_ref;
         let api_version = r.api_version.clone().unwrap_or_default();
-        let ar = match known_resource(&api_version, &r.kind) {
+        let ar = match crate::stores::scalable_resource(&api_version, &r.kind) {
             Some(ar) => ar,
             None => {
                 let (group, version) = api_version.split_once('/').unwrap_or(("", api_version.as_str()));

@@ -193,7 +193,7 @@ pub async fn run(client: kube::Client) {
     Controller::new(sets, watcher::Config::default())
         .owns(pods, watcher::Config::default())
         .owns(revisions, watcher::Config::default())
-        .run(reconcile, error_policy, Arc::new(Ctx { client, recorder }))
+        .run(reconcile, crate::retry_after, Arc::new(Ctx { client, recorder }))
         .for_each(|r| async move {
             if let Err(e) = r {
                 tracing::debug!(error = %e, "statefulset reconcile");
@@ -202,12 +202,6 @@ pub async fn run(client: kube::Client) {
         .await;
 }
 
-fn error_policy(_s: Arc<StatefulSet>, err: &Error, _ctx: Arc<Ctx>) -> Action {
-    match err {
-        Error::Pending(_) => Action::requeue(Duration::from_millis(300)),
-        _ => Action::requeue(Duration::from_secs(1)),
-    }
-}
 
 /// The pod of `ordinal` from the template of `revision`.
 fn new_pod(set: &StatefulSet, template: &Value, revision: &str, ordinal: i32) -> Result<Pod> {

@@ -128,3 +128,17 @@ pub async fn event<K: Resource<DynamicType = ()>>(
         tracing::debug!(error = %e, reason, "event");
     }
 }
+
+/// The API resource of a workload kind that has a `scale` subresource and may own pods
+/// (what PodDisruptionBudgets and HorizontalPodAutoscalers point at).
+pub fn scalable_resource(api_version: &str, kind: &str) -> Option<kube::discovery::ApiResource> {
+    let plural = match (api_version, kind) {
+        ("apps/v1", "Deployment") => "deployments",
+        ("apps/v1", "ReplicaSet") => "replicasets",
+        ("apps/v1", "StatefulSet") => "statefulsets",
+        ("v1", "ReplicationController") => "replicationcontrollers",
+        _ => return None,
+    };
+    let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+    Some(kube::discovery::ApiResource { group: group.into(), version: version.into(), api_version: api_version.into(), kind: kind.into(), plural: plural.into() })
+}
