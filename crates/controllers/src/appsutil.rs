@@ -14,7 +14,7 @@ use k8s_openapi::api::core::v1::{ObjectReference, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube::api::Api;
-use kube::runtime::events::{Event as KEvent, EventType, Recorder, Reporter};
+use kube::runtime::events::{EventType, Recorder, Reporter};
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use serde::de::DeserializeOwned;
@@ -351,31 +351,15 @@ impl Events {
         Events { recorder: Recorder::new(client, Reporter { controller: controller.into(), instance: None }) }
     }
 
-    /// Publishes one event about `regarding`, in the background (as upstream's event
-    /// broadcaster does): a sync creating 500 pods does not wait for 500 event writes.
-    pub async fn publish(&self, regarding: &ObjectReference, warning: bool, reason: &str, action: &str, note: String) {
-        let ev = KEvent {
-            type_: if warning { EventType::Warning } else { EventType::Normal },
-            reason: reason.into(),
-            note: Some(note),
-            action: action.into(),
-            secondary: None,
-        };
-        let (recorder, regarding, reason) = (self.recorder.clone(), regarding.clone(), reason.to_string());
-        tokio::spawn(async move {
-            if let Err(e) = recorder.publish(&ev, &regarding).await {
-                tracing::debug!(error = %e, reason, "event not recorded");
-            }
-        });
+    /// Publishes one event about `regarding`, in the background ([`crate::publish_event`]).
+    pub fn emit(&self, regarding: &ObjectReference, warning: bool, reason: &str, action: &str, note: String) {
+        let type_ = if warning { EventType::Warning } else { EventType::Normal };
+        crate::publish_event(&self.recorder, regarding.clone(), type_, reason, action, note, None);
     }
-}
 
-impl Events {
-    /// Publishes without waiting (events never hold up a controller's writes).
-    pub fn emit(&self, regarding: &ObjectReference, warning: bool, reason: &'static str, action: &'static str, note: String) {
-        let me = self.clone();
-        let regarding = regarding.clone();
-        tokio::spawn(async move { me.publish(&regarding, warning, reason, action, note).await });
+    /// [`Events::emit`], for callers in async code.
+    pub async fn publish(&self, regarding: &ObjectReference, warning: bool, reason: &str, action: &str, note: String) {
+        self.emit(regarding, warning, reason, action, note);
     }
 }
 

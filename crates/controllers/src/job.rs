@@ -19,7 +19,7 @@ use k8s_openapi::api::core::v1::{EnvVar, EnvVarSource, ObjectFieldSelector, Obje
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta, OwnerReference, Time};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::runtime::controller::{Action, Controller};
-use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+use kube::runtime::events::{EventType, Recorder, Reporter};
 use kube::runtime::watcher;
 use kube::{Resource, ResourceExt};
 
@@ -120,10 +120,7 @@ pub(crate) fn selector_query(sel: &LabelSelector) -> Option<String> {
 
 /// Publishes an event about `regarding` (with `related`, so one event per related object).
 pub(crate) async fn publish(recorder: &Recorder, regarding: &ObjectReference, type_: EventType, reason: &str, note: String, related: Option<ObjectReference>) {
-    let ev = Event { type_, reason: reason.into(), note: Some(note), action: reason.into(), secondary: related };
-    if let Err(e) = recorder.publish(&ev, regarding).await {
-        tracing::debug!(error = %e, reason, "publishing an event");
-    }
+    crate::publish_event(recorder, regarding.clone(), type_, reason, reason, note, related);
 }
 
 /// Deletes a pod, treating "already gone" as success.

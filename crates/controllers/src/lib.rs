@@ -50,6 +50,27 @@ pub enum Error {
     Pending(String),
 }
 
+/// Publishes an event in the background (events are best effort; failures are logged), as
+/// upstream's event broadcaster does: a sync that creates or evicts many pods never waits for
+/// its event writes. Every controller's event helper ends here.
+pub(crate) fn publish_event(
+    recorder: &kube::runtime::events::Recorder,
+    regarding: k8s_openapi::api::core::v1::ObjectReference,
+    type_: kube::runtime::events::EventType,
+    reason: &str,
+    action: &str,
+    note: String,
+    related: Option<k8s_openapi::api::core::v1::ObjectReference>,
+) {
+    let ev = kube::runtime::events::Event { type_, reason: reason.into(), note: Some(note), action: action.into(), secondary: related };
+    let (recorder, reason) = (recorder.clone(), reason.to_string());
+    tokio::spawn(async move {
+        if let Err(e) = recorder.publish(&ev, &regarding).await {
+            tracing::debug!(error = %e, reason, "event not recorded");
+        }
+    });
+}
+
 /// The retry of a failed reconcile for `kube::runtime::Controller::run`: soon (300 ms) when
 /// the object only waits for others to catch up ([`Error::Pending`]), after a second otherwise.
 pub(crate) fn retry_after<K, C>(_obj: std::sync::Arc<K>, err: &Error, _ctx: std::sync::Arc<C>) -> kube::runtime::controller::Action {

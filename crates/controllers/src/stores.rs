@@ -109,7 +109,7 @@ pub fn recorder(client: &kube::Client, controller: &str) -> kube::runtime::event
     )
 }
 
-/// Publishes an event about `obj` (errors are logged: events are best effort).
+/// Publishes an event about `obj` in the background ([`crate::publish_event`]).
 pub async fn event<K: Resource<DynamicType = ()>>(
     rec: &kube::runtime::events::Recorder,
     obj: &K,
@@ -117,16 +117,8 @@ pub async fn event<K: Resource<DynamicType = ()>>(
     reason: &str,
     note: String,
 ) {
-    let ev = kube::runtime::events::Event {
-        type_: if warning { kube::runtime::events::EventType::Warning } else { kube::runtime::events::EventType::Normal },
-        reason: reason.to_string(),
-        note: Some(note),
-        action: reason.to_string(),
-        secondary: None,
-    };
-    if let Err(e) = rec.publish(&ev, &obj.object_ref(&())).await {
-        tracing::debug!(error = %e, reason, "event");
-    }
+    let type_ = if warning { kube::runtime::events::EventType::Warning } else { kube::runtime::events::EventType::Normal };
+    crate::publish_event(rec, obj.object_ref(&()), type_, reason, reason, note, None);
 }
 
 /// The API resource of a workload kind that has a `scale` subresource and may own pods
