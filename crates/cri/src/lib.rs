@@ -10,6 +10,7 @@
 
 pub mod client;
 pub mod containerd;
+pub mod images;
 
 pub use client::{Runtime, connect};
 pub use containerd::Containerd;
