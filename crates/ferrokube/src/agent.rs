@@ -107,8 +107,14 @@ async fn start_runtime(node: &NodeArgs, agent_dir: &Path, cni_conf_dir: &Path) -
         Ok(c) => {
             let runtime = c.connect().await.map_err(|e| e.to_string());
             match cri::images::import_dir(&c.endpoint(), &images_dir).await {
-                Ok(n) if n > 0 => tracing::info!(images = n, dir = %images_dir.display(), "imported image archives"),
-                Ok(_) => {}
+                Ok(sum) => {
+                    for (file, names) in &sum.imported {
+                        tracing::info!(archive = %file.display(), images = ?names, "imported an image archive");
+                    }
+                    for (file, why) in &sum.failed {
+                        tracing::warn!(archive = %file.display(), error = %why, "importing an image archive");
+                    }
+                }
                 Err(e) => tracing::warn!(error = %e, "importing image archives"),
             }
             RuntimeHandle { containerd: Some(c), runtime }
