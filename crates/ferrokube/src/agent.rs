@@ -62,6 +62,9 @@ pub struct NodeArgs {
     /// Do not masquerade pod traffic leaving the node.
     #[arg(long)]
     pub disable_pod_masquerade: bool,
+    /// Hard eviction thresholds, as upstream's kubelet flag.
+    #[arg(long, default_value = "memory.available<100Mi,nodefs.available<10%,pid.available<5%")]
+    pub eviction_hard: String,
 }
 
 /// The kubelet's configuration from the flags.
@@ -77,6 +80,7 @@ fn kubelet_config(node: &NodeArgs, agent_dir: &Path) -> anyhow::Result<kubelet::
     cfg.cluster_dns = node.cluster_dns.clone();
     cfg.cluster_domain = node.cluster_domain.clone();
     cfg.pod_masquerade = !node.disable_pod_masquerade;
+    cfg.eviction_hard = kubelet::node::Thresholds::parse(&node.eviction_hard).map_err(|e| anyhow::anyhow!("--eviction-hard: {e}"))?;
     for l in &node.node_labels {
         let (k, v) = l.split_once('=').with_context(|| format!("--node-label {l:?}: expected key=value"))?;
         cfg.node_labels.push((k.to_string(), v.to_string()));
@@ -155,11 +159,11 @@ pub async fn agent(args: AgentArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&agent_dir).with_context(|| format!("creating {}", agent_dir.display()))?;
     let ca_pem = std::fs::read_to_string(&args.ca_cert).with_context(|| format!("reading the cluster CA {}", args.ca_cert.display()))?;
     let cfg = kubelet_config(&args.node, &agent_dir)?;
-    let files = kubelet::identity::ClientFiles::new(&agent_dir);
     let now = jiff::Timestamp::now().as_second();
     let valid = kubelet::identity::client_cert_expiry(&agent_dir).is_some_and(|exp| exp > now + 60);
-    let kubeconfig = if valid && files.kubeconfig.exists() {
-        std::fs::read_to_string(&files.kubeconfig)?
+    let current = if valid { kubelet::identity::current_kubeconfig(&agent_dir, &args.server, &ca_pem, &cfg.node_name)? } else { None };
+    let kubeconfig = if let Some(kc) = current {
+        kc
     } else {
         let token = args.token.clone().context("this node has no valid certificate yet: pass --token (ferrokube token create on the server prints one)")?;
         tracing::info!(node = %cfg.node_name, server = %args.server, "requesting the node's certificate with the bootstrap token");
@@ -198,8 +202,9 @@ impl LocalAgent {
         let ca_pem = pki.ca.pair.cert_pem.clone();
         let now = jiff::Timestamp::now().as_second();
         let valid = kubelet::identity::client_cert_expiry(&agent_dir).is_some_and(|exp| exp > now + 3600);
-        let kubeconfig = if valid {
-            std::fs::read_to_string(kubelet::identity::ClientFiles::new(&agent_dir).kubeconfig)?
+        let current = if valid { kubelet::identity::current_kubeconfig(&agent_dir, server, &ca_pem, &cfg.node_name)? } else { None };
+        let kubeconfig = if let Some(kc) = current {
+            kc
         } else {
             let user = format!("system:node:{}", cfg.node_name);
             let pair = pki.ca.issue_client_for(&user, &["system:nodes".to_string()], 365 * 24 * 3600)?;

@@ -140,6 +140,13 @@ pub fn client_cert_expiry(agent_dir: &Path) -> Option<i64> {
     pki::cert_info(&pem).map(|i| i.not_after)
 }
 
+/// The node's current client kubeconfig for `server`, from its certificate files (the server's
+/// address may have changed since they were written).
+pub fn current_kubeconfig(agent_dir: &Path, server: &str, ca_pem: &str, node: &str) -> Result<Option<String>, Error> {
+    let Some(pair) = pki::read_pair(agent_dir, "kubelet-client")? else { return Ok(None) };
+    Ok(Some(write_client_kubeconfig(agent_dir, server, ca_pem, node, &pair)?))
+}
+
 /// Writes the node's client certificate (`kubelet-client.{crt,key}`) and a kubeconfig using it.
 pub fn write_client_kubeconfig(agent_dir: &Path, server: &str, ca_pem: &str, node: &str, pair: &CertKey) -> Result<String, Error> {
     pki::write_pair(agent_dir, "kubelet-client", pair)?;

@@ -59,6 +59,8 @@ pub struct Config {
     pub cluster_domain: String,
     /// Whether pod traffic leaving the node is masqueraded.
     pub pod_masquerade: bool,
+    /// Hard eviction thresholds (node pressure conditions, allocatable).
+    pub eviction_hard: node::Thresholds,
 }
 
 impl Config {
@@ -78,6 +80,7 @@ impl Config {
             cluster_dns: Vec::new(),
             cluster_domain: "cluster.local".into(),
             pod_masquerade: true,
+            eviction_hard: node::Thresholds::default(),
         }
     }
 }

@@ -23,6 +23,42 @@ pub const NODEFS_AVAILABLE_MIN_PERCENT: u64 = 10;
 /// pid.available below this share of pid_max is pressure.
 pub const PID_AVAILABLE_MIN_PERCENT: u64 = 5;
 
+/// The hard eviction thresholds (`--eviction-hard`), in upstream's syntax:
+/// `memory.available<100Mi,nodefs.available<10%,pid.available<5%`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Thresholds {
+    /// memory.available below this many bytes.
+    pub memory_available: u64,
+    /// nodefs.available below this percentage.
+    pub nodefs_percent: f64,
+    /// pid.available below this percentage of pid_max.
+    pub pid_percent: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds { memory_available: MEMORY_AVAILABLE_MIN, nodefs_percent: NODEFS_AVAILABLE_MIN_PERCENT as f64, pid_percent: PID_AVAILABLE_MIN_PERCENT as f64 }
+    }
+}
+
+impl Thresholds {
+    /// Parses `signal<quantity|percent` pairs separated by commas; unnamed signals keep their default.
+    pub fn parse(text: &str) -> Result<Thresholds, String> {
+        let mut t = Thresholds::default();
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (signal, value) = part.split_once('<').ok_or_else(|| format!("eviction threshold {part:?}: expected signal<value"))?;
+            let pct = value.strip_suffix('%').map(|v| v.parse::<f64>().map_err(|_| format!("eviction threshold {part:?}: bad percentage")));
+            match (signal, pct) {
+                ("memory.available", None) => t.memory_available = crate::quantity::parse(value).ok_or_else(|| format!("eviction threshold {part:?}: bad quantity"))? as u64,
+                ("nodefs.available" | "imagefs.available", Some(p)) => t.nodefs_percent = p?,
+                ("pid.available", Some(p)) => t.pid_percent = p?,
+                _ => return Err(format!("eviction threshold {part:?}: unsupported signal or unit (memory.available takes a quantity, nodefs.available and pid.available a percentage)")),
+            }
+        }
+        Ok(t)
+    }
+}
+
 /// What the node measures of itself.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Measure {
@@ -73,10 +109,10 @@ pub fn measure(agent_dir: &Path) -> Measure {
 }
 
 /// The pressure conditions' states: (type, under pressure, reason, message).
-pub fn pressures(m: &Measure) -> [(&'static str, bool, &'static str, &'static str); 3] {
-    let mem = m.memory_available < MEMORY_AVAILABLE_MIN;
-    let disk = m.fs_total > 0 && m.fs_available * 100 < m.fs_total * NODEFS_AVAILABLE_MIN_PERCENT;
-    let pid = m.pid_max > 0 && (m.pid_max.saturating_sub(m.pids_used)) * 100 < m.pid_max * PID_AVAILABLE_MIN_PERCENT;
+pub fn pressures(m: &Measure, t: &Thresholds) -> [(&'static str, bool, &'static str, &'static str); 3] {
+    let mem = m.memory_available < t.memory_available;
+    let disk = m.fs_total > 0 && (m.fs_available as f64) * 100.0 < m.fs_total as f64 * t.nodefs_percent;
+    let pid = m.pid_max > 0 && (m.pid_max.saturating_sub(m.pids_used) as f64) * 100.0 < m.pid_max as f64 * t.pid_percent;
     [
         ("MemoryPressure", mem, if mem { "KubeletHasInsufficientMemory" } else { "KubeletHasSufficientMemory" }, if mem { "kubelet has insufficient memory available" } else { "kubelet has sufficient memory available" }),
         ("DiskPressure", disk, if disk { "KubeletHasDiskPressure" } else { "KubeletHasNoDiskPressure" }, if disk { "kubelet has disk pressure" } else { "kubelet has no disk pressure" }),
@@ -85,7 +121,7 @@ pub fn pressures(m: &Measure) -> [(&'static str, bool, &'static str, &'static st
 }
 
 /// Capacity and allocatable (capacity less the hard eviction thresholds and system reservations).
-pub fn resources(m: &Measure, max_pods: u32, reserved_memory: u64) -> (BTreeMap<String, Quantity>, BTreeMap<String, Quantity>) {
+pub fn resources(m: &Measure, max_pods: u32, reserved_memory: u64, t: &Thresholds) -> (BTreeMap<String, Quantity>, BTreeMap<String, Quantity>) {
     let mut cap = BTreeMap::new();
     cap.insert("cpu".to_string(), Quantity(m.cpus.to_string()));
     cap.insert("memory".to_string(), Quantity(format!("{}Ki", m.memory_total / 1024)));
@@ -93,10 +129,10 @@ pub fn resources(m: &Measure, max_pods: u32, reserved_memory: u64) -> (BTreeMap<
     cap.insert("pods".to_string(), Quantity(max_pods.to_string()));
     cap.insert("hugepages-2Mi".to_string(), Quantity("0".into()));
     let mut alloc = cap.clone();
-    let mem = m.memory_total.saturating_sub(MEMORY_AVAILABLE_MIN + reserved_memory);
+    let mem = m.memory_total.saturating_sub(t.memory_available + reserved_memory);
     alloc.insert("memory".to_string(), Quantity(format!("{}Ki", mem / 1024)));
     // allocatable ephemeral storage is in bytes upstream (capacity less the 10% threshold)
-    let fs = m.fs_total - m.fs_total * NODEFS_AVAILABLE_MIN_PERCENT / 100;
+    let fs = m.fs_total.saturating_sub((m.fs_total as f64 * t.nodefs_percent / 100.0) as u64);
     alloc.insert("ephemeral-storage".to_string(), Quantity(fs.to_string()));
     (cap, alloc)
 }
@@ -153,12 +189,12 @@ fn condition(type_: &str, status: bool, reason: &str, message: &str, now: &Time,
 /// The Node's status as this kubelet sees it now.
 pub async fn status(k: &Kubelet, old: Option<&NodeStatus>) -> NodeStatus {
     let m = measure(&k.config.agent_dir);
-    let (capacity, allocatable) = resources(&m, k.config.max_pods, k.config.reserved_memory);
+    let (capacity, allocatable) = resources(&m, k.config.max_pods, k.config.reserved_memory, &k.config.eviction_hard);
     let now = Time(jiff::Timestamp::now());
     let old_cond = |t: &str| old.and_then(|o| o.conditions.as_ref()).and_then(|cs| cs.iter().find(|c| c.type_ == t));
     let health = k.runtime_health().await;
     let mut conditions = Vec::new();
-    for (t, on, reason, message) in pressures(&m) {
+    for (t, on, reason, message) in pressures(&m, &k.config.eviction_hard) {
         conditions.push(condition(t, on, reason, message, &now, old_cond(t)));
     }
     let (ready, reason, message) = match (&health.runtime_error, &health.network_error) {
@@ -357,9 +393,14 @@ mod tests {
     #[test]
     fn pressure_thresholds() {
         let ok = Measure { cpus: 2, memory_total: 8 << 30, memory_available: 4 << 30, fs_total: 100, fs_available: 50, pid_max: 1000, pids_used: 100 };
-        assert!(pressures(&ok).iter().all(|p| !p.1));
+        let t = Thresholds::default();
+        assert!(pressures(&ok, &t).iter().all(|p| !p.1));
         let low = Measure { memory_available: 50 << 20, fs_available: 5, pids_used: 990, ..ok.clone() };
-        let p = pressures(&low);
+        let p = pressures(&low, &t);
+        let lenient = Thresholds::parse("nodefs.available<1%,memory.available<10Mi,pid.available<0.5%").unwrap();
+        assert!(pressures(&low, &lenient).iter().all(|p| !p.1), "{lenient:?}");
+        assert!(Thresholds::parse("nodefs.available<1Gi").is_err());
+        assert!(Thresholds::parse("cpu<1").is_err());
         assert!(p.iter().all(|p| p.1), "{p:?}");
         assert_eq!(p[0].2, "KubeletHasInsufficientMemory");
     }
@@ -367,7 +408,7 @@ mod tests {
     #[test]
     fn allocatable_subtracts_thresholds() {
         let m = Measure { cpus: 2, memory_total: 1 << 30, memory_available: 0, fs_total: 1000 * 1024, fs_available: 0, pid_max: 1, pids_used: 0 };
-        let (cap, alloc) = resources(&m, 110, 0);
+        let (cap, alloc) = resources(&m, 110, 0, &Thresholds::default());
         assert_eq!(cap["memory"].0, "1048576Ki");
         assert_eq!(alloc["memory"].0, format!("{}Ki", ((1u64 << 30) - MEMORY_AVAILABLE_MIN) / 1024));
         assert_eq!(alloc["ephemeral-storage"].0, (1000 * 1024 - 1000 * 1024 / 10).to_string());
