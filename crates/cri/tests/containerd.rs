@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::ffi::OsString;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -86,23 +86,26 @@ async fn busybox_echo_runs_in_a_node_network_sandbox() {
         "built once"
     );
     let built = images::build_test_images(&images_dir).unwrap();
-    let summary = images::import_dir(&ctrd.endpoint(), &images_dir)
-        .await
-        .unwrap();
-    assert!(summary.failed.is_empty(), "{:?}", summary.failed);
-    let mut names: Vec<String> = summary
-        .imported
-        .iter()
-        .flat_map(|(_, n)| n.clone())
-        .collect();
+    // Also a gzipped archive, and a file that is no image archive.
+    let small = images::ImageSpec {
+        name: "localhost/test/small:1".into(),
+        entries: vec![images::Entry::file("hello", 0o644, "hi\n")],
+        cmd: vec!["/hello".into()],
+        ..Default::default()
+    };
+    let plain = images::write_oci_archive(&small, &tmp.path().join("small.tar")).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&std::fs::read(&plain.path).unwrap()).unwrap();
+    std::fs::write(images_dir.join("small.tar.gz"), gz.finish().unwrap()).unwrap();
+    std::fs::write(images_dir.join("junk.tar"), "no tar").unwrap();
+    let summary = images::import_dir(&ctrd.endpoint(), &images_dir).await.unwrap();
+    assert_eq!(summary.failed.len(), 1, "{:?}", summary.failed);
+    assert!(summary.failed[0].0.ends_with("junk.tar"), "{:?}", summary.failed);
+    std::fs::remove_file(images_dir.join("junk.tar")).unwrap();
+    let mut names: Vec<String> = summary.imported.iter().flat_map(|(_, n)| n.clone()).collect();
     names.sort();
-    assert_eq!(
-        names,
-        vec![
-            images::BUSYBOX_IMAGE.to_string(),
-            images::PAUSE_IMAGE.to_string()
-        ]
-    );
+    let want = [images::BUSYBOX_IMAGE, images::PAUSE_IMAGE, "localhost/test/small:1"];
+    assert_eq!(names, want);
     let mut rt = ctrd.connect().await.unwrap();
     for b in &built {
         assert_eq!(
@@ -117,15 +120,14 @@ async fn busybox_echo_runs_in_a_node_network_sandbox() {
             .unwrap()
             .is_some()
     );
-    // A second pass finds both unchanged and still present.
-    let again = images::import_dir(&ctrd.endpoint(), &images_dir)
-        .await
-        .unwrap();
-    assert_eq!(again.skipped.len(), 2, "{again:?}");
-    assert!(
-        again.imported.is_empty() && again.failed.is_empty(),
-        "{again:?}"
-    );
+    // A second pass finds all unchanged and still present.
+    let again = images::import_dir(&ctrd.endpoint(), &images_dir).await.unwrap();
+    assert_eq!(again.skipped.len(), 3, "{again:?}");
+    assert!(again.imported.is_empty() && again.failed.is_empty(), "{again:?}");
+    // Rewritten archives are imported again.
+    images::build_test_images(&images_dir).unwrap();
+    let third = images::import_dir(&ctrd.endpoint(), &images_dir).await.unwrap();
+    assert_eq!((third.imported.len(), third.skipped.len()), (2, 1), "{third:?}");
 
     // A sandbox in the node's network (no CNI) and a busybox container that says hello.
     let uid = "5a0ab5c1-0000-4000-8000-000000000001";

@@ -10,6 +10,7 @@ mod admin;
 mod bench;
 mod bench_cluster;
 mod datastore;
+mod images;
 mod server;
 mod simulate;
 
@@ -42,6 +43,9 @@ enum Command {
     /// Simulated nodes (what KWOK does): N Nodes with Leases and status kept fresh, whose pods
     /// go Running (and Succeeded/Failed per annotation) without containers.
     Sim(SimArgs),
+    /// Images without a registry: build the test images, import archives into containerd.
+    #[command(subcommand)]
+    Images(images::ImagesCommand),
 }
 
 /// Flags of `ferrokube sim`.
@@ -209,6 +213,7 @@ fn main() -> anyhow::Result<()> {
         Command::SecretsEncrypt(cmd) => rt()?.block_on(admin::secrets_encrypt(cmd)),
         Command::Snapshot(cmd) => rt()?.block_on(datastore::snapshot(cmd)),
         Command::Datastore(datastore::DatastoreCommand::Migrate(args)) => rt()?.block_on(datastore::migrate(args)),
+        Command::Images(cmd) => rt()?.block_on(images::run(cmd)),
         // Light by design: one thread runs thousands of simulated nodes.
         Command::Sim(args) => tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(simulate::run(args)),
     }
