@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 mod admin;
+mod agent;
 mod bench;
 mod bench_cluster;
 mod datastore;
@@ -40,6 +41,11 @@ enum Command {
     /// The datastore: migrate from the embedded store to etcd.
     #[command(subcommand)]
     Datastore(datastore::DatastoreCommand),
+    /// Run a node (kubelet on containerd) that joins a server with a bootstrap token.
+    Agent(Box<agent::AgentArgs>),
+    /// Bootstrap tokens for joining nodes.
+    #[command(subcommand)]
+    Token(agent::TokenCommand),
     /// Simulated nodes (what KWOK does): N Nodes with Leases and status kept fresh, whose pods
     /// go Running (and Succeeded/Failed per annotation) without containers.
     Sim(SimArgs),
@@ -113,6 +119,9 @@ pub struct ServerArgs {
     /// Run no node agent in this process.
     #[arg(long)]
     pub disable_agent: bool,
+    /// The agent's node settings (when the agent runs).
+    #[command(flatten)]
+    pub node: agent::NodeArgs,
     /// Run no scheduler in this process (pods stay Pending unless another scheduler binds them).
     #[arg(long)]
     pub disable_scheduler: bool,
@@ -215,6 +224,8 @@ fn main() -> anyhow::Result<()> {
         Command::Datastore(datastore::DatastoreCommand::Migrate(args)) => rt()?.block_on(datastore::migrate(args)),
         Command::Images(cmd) => rt()?.block_on(images::run(cmd)),
         // Light by design: one thread runs thousands of simulated nodes.
+        Command::Agent(args) => rt()?.block_on(agent::agent(*args)),
+        Command::Token(cmd) => rt()?.block_on(agent::token(cmd)),
         Command::Sim(args) => tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(simulate::run(args)),
     }
 }

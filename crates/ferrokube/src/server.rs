@@ -347,9 +347,12 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         ));
     }
 
-    if !args.disable_agent {
-        tracing::warn!("the node agent is not part of this build yet; running the control plane only");
-    }
+    // the node agent for this machine: a kubelet with its own node identity, like any other node
+    let local_agent = if args.disable_agent {
+        None
+    } else {
+        Some(crate::agent::LocalAgent::start(&pki, &url, dir, &args.node).await?)
+    };
     tracing::info!(
         kubeconfig = %kubeconfig.display(),
         api = %url,
@@ -364,6 +367,9 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         _ = term.recv() => {}
     }
     tracing::info!("shutting down");
+    if let Some(a) = local_agent {
+        a.stop().await;
+    }
     let _ = stop_controllers.send(());
     let _ = stop_scheduler.send(());
     if let Some(done) = scheduler_done

@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod node;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
@@ -50,7 +52,7 @@ pub fn datastore_flags(etcd: &storage::etcd::testing::EtcdProcess) -> Vec<String
     v
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
@@ -97,6 +99,9 @@ impl Server {
         if let Some(e) = &etcd {
             extra_args.extend(datastore_flags(e));
         }
+        if extra.contains(&"--node-name") {
+            node::prepare_images(&data.join("agent").join("images"));
+        }
         let mut s = Server {
             kubeconfig: data.join("admin.kubeconfig"),
             log: dir.path().join("server.log"),
@@ -110,6 +115,11 @@ impl Server {
         };
         s.spawn();
         s
+    }
+
+    /// Whether this server runs its node agent (tests that pass `--node-name`).
+    pub fn is_node(&self) -> bool {
+        self.extra_args.iter().any(|a| a == "--node-name")
     }
 
     pub fn data_dir(&self) -> PathBuf {
@@ -128,7 +138,7 @@ impl Server {
             .arg(self.data_dir())
             .arg("--secure-port")
             .arg(self.port.to_string())
-            .arg("--disable-agent")
+            .args(if self.is_node() { None } else { Some("--disable-agent") })
             .args(&self.extra_args)
             .stdout(Stdio::null())
             .stderr(log)
@@ -363,7 +373,13 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        if self.is_node() && self.child.is_some() {
+            node::remove_everything(self);
+        }
         self.stop();
+        if self.is_node() {
+            node::remove_bridge(self);
+        }
     }
 }
 

@@ -1,0 +1,286 @@
+//! `ferrokube agent` (a node joining a server with a bootstrap token), the agent that
+//! `ferrokube server` runs for its own machine, and `ferrokube token create`.
+//!
+//! Wiring only: the kubelet (crate `kubelet`) and the runtime supervisor (crate `cri`) do the work.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+
+/// Flags of `ferrokube agent` (and the agent part of `ferrokube server`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct AgentArgs {
+    /// The server to join, `https://HOST:PORT`.
+    #[arg(long)]
+    pub server: String,
+    /// A bootstrap token (`ferrokube token create` prints one); used only to request the node's
+    /// certificate.
+    #[arg(long, env = "FERROKUBE_TOKEN")]
+    pub token: Option<String>,
+    /// The cluster CA certificate (the server's `<data-dir>/tls/ca.crt`).
+    #[arg(long)]
+    pub ca_cert: PathBuf,
+    /// Where the agent keeps its state.
+    #[arg(long, default_value = "ferrokube-data")]
+    pub data_dir: PathBuf,
+    #[command(flatten)]
+    pub node: NodeArgs,
+}
+
+/// Node settings shared by `agent` and `server`.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct NodeArgs {
+    /// The node's name (default: the hostname, lower-cased).
+    #[arg(long)]
+    pub node_name: Option<String>,
+    /// The node's InternalIP (default: the address of the default route's interface).
+    #[arg(long)]
+    pub node_ip: Option<IpAddr>,
+    /// An ExternalIP to report.
+    #[arg(long)]
+    pub node_external_ip: Option<IpAddr>,
+    /// Extra node labels, `key=value` (repeatable).
+    #[arg(long = "node-label")]
+    pub node_labels: Vec<String>,
+    /// Use this CRI socket instead of starting containerd (`unix:///run/containerd/containerd.sock`).
+    #[arg(long)]
+    pub container_runtime_endpoint: Option<String>,
+    /// The kubelet's HTTPS port (0: any free port).
+    #[arg(long, default_value_t = 10250)]
+    pub kubelet_port: u16,
+    /// Pods the node takes.
+    #[arg(long, default_value_t = 110)]
+    pub max_pods: u32,
+    /// Cluster DNS server for ClusterFirst pods (repeatable).
+    #[arg(long = "cluster-dns")]
+    pub cluster_dns: Vec<String>,
+    /// The cluster's DNS domain.
+    #[arg(long, default_value = "cluster.local")]
+    pub cluster_domain: String,
+    /// Do not masquerade pod traffic leaving the node.
+    #[arg(long)]
+    pub disable_pod_masquerade: bool,
+}
+
+/// The kubelet's configuration from the flags.
+fn kubelet_config(node: &NodeArgs, agent_dir: &Path) -> anyhow::Result<kubelet::Config> {
+    let name = node.node_name.clone().unwrap_or_else(kubelet::node::default_node_name);
+    let ip = node.node_ip.unwrap_or_else(kubelet::node::default_node_ip);
+    let version = format!("{}+ferrokube.{}", apiserver::KUBE_VERSION.2, env!("CARGO_PKG_VERSION"));
+    let mut cfg = kubelet::Config::new(&name, agent_dir, ip, &version);
+    cfg.hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").map(|s| s.trim().to_string()).unwrap_or_else(|_| name.clone());
+    cfg.external_ip = node.node_external_ip;
+    cfg.kubelet_port = node.kubelet_port;
+    cfg.max_pods = node.max_pods;
+    cfg.cluster_dns = node.cluster_dns.clone();
+    cfg.cluster_domain = node.cluster_domain.clone();
+    cfg.pod_masquerade = !node.disable_pod_masquerade;
+    for l in &node.node_labels {
+        let (k, v) = l.split_once('=').with_context(|| format!("--node-label {l:?}: expected key=value"))?;
+        cfg.node_labels.push((k.to_string(), v.to_string()));
+    }
+    Ok(cfg)
+}
+
+/// The container runtime: an existing CRI socket, or a containerd of our own.
+pub struct RuntimeHandle {
+    /// The supervised containerd, when we started one.
+    pub containerd: Option<cri::containerd::Containerd>,
+    /// The CRI connection (or why there is none).
+    pub runtime: Result<cri::Runtime, String>,
+}
+
+async fn start_runtime(node: &NodeArgs, agent_dir: &Path, cni_conf_dir: &Path) -> RuntimeHandle {
+    if let Some(ep) = &node.container_runtime_endpoint {
+        let runtime = cri::connect(ep).await.map_err(|e| e.to_string());
+        return RuntimeHandle { containerd: None, runtime };
+    }
+    let images_dir = agent_dir.join("images");
+    if let Err(e) = cri::images::ensure_pause_image(agent_dir) {
+        tracing::warn!(error = %e, "building the pause image");
+    }
+    let mut opts = cri::containerd::Options::new(agent_dir);
+    opts.cni_conf_dir = cni_conf_dir.to_path_buf();
+    match cri::containerd::Containerd::start(opts).await {
+        Ok(c) => {
+            let runtime = c.connect().await.map_err(|e| e.to_string());
+            match cri::images::import_dir(&c.endpoint(), &images_dir).await {
+                Ok(sum) => {
+                    for (file, names) in &sum.imported {
+                        tracing::info!(archive = %file.display(), images = ?names, "imported an image archive");
+                    }
+                    for (file, why) in &sum.failed {
+                        tracing::warn!(archive = %file.display(), error = %why, "importing an image archive");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "importing image archives"),
+            }
+            RuntimeHandle { containerd: Some(c), runtime }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "the container runtime is not available; the node will report NotReady");
+            RuntimeHandle { containerd: None, runtime: Err(e.to_string()) }
+        }
+    }
+}
+
+/// Runs a kubelet with the client in `kubeconfig` until the client certificate needs renewing,
+/// then renews it and starts again (the kubelet adopts its running pods).
+async fn run_kubelet(cfg: kubelet::Config, server: String, ca_pem: String, mut kubeconfig: String, runtime: Result<cri::Runtime, String>) -> anyhow::Result<()> {
+    loop {
+        let client = kubelet::identity::client_from_kubeconfig(&kubeconfig).await?;
+        let k = kubelet::Kubelet::new(cfg.clone(), client.clone(), runtime.clone());
+        let now = jiff::Timestamp::now().as_second();
+        let renew = kubelet::identity::client_cert_expiry(&cfg.agent_dir).map(|exp| kubelet::identity::renew_in(now, exp)).unwrap_or(Duration::from_secs(3600 * 24 * 365));
+        tracing::info!(node = %cfg.node_name, renew_in_s = renew.as_secs(), "kubelet starting");
+        tokio::select! {
+            r = kubelet::run(k) => { r?; return Ok(()); }
+            () = tokio::time::sleep(renew) => {}
+        }
+        match kubelet::identity::renew_client(&client, &server, &ca_pem, &cfg.node_name, &cfg.agent_dir).await {
+            Ok(text) => {
+                tracing::info!("node client certificate renewed");
+                kubeconfig = text;
+            }
+            Err(e) => tracing::warn!(error = %e, "renewing the node client certificate; retrying with the current one"),
+        }
+    }
+}
+
+/// `ferrokube agent`.
+pub async fn agent(args: AgentArgs) -> anyhow::Result<()> {
+    let agent_dir = args.data_dir.join("agent");
+    std::fs::create_dir_all(&agent_dir).with_context(|| format!("creating {}", agent_dir.display()))?;
+    let ca_pem = std::fs::read_to_string(&args.ca_cert).with_context(|| format!("reading the cluster CA {}", args.ca_cert.display()))?;
+    let cfg = kubelet_config(&args.node, &agent_dir)?;
+    let files = kubelet::identity::ClientFiles::new(&agent_dir);
+    let now = jiff::Timestamp::now().as_second();
+    let valid = kubelet::identity::client_cert_expiry(&agent_dir).is_some_and(|exp| exp > now + 60);
+    let kubeconfig = if valid && files.kubeconfig.exists() {
+        std::fs::read_to_string(&files.kubeconfig)?
+    } else {
+        let token = args.token.clone().context("this node has no valid certificate yet: pass --token (ferrokube token create on the server prints one)")?;
+        tracing::info!(node = %cfg.node_name, server = %args.server, "requesting the node's certificate with the bootstrap token");
+        kubelet::identity::bootstrap(&args.server, &ca_pem, &token, &cfg.node_name, &agent_dir).await.context("joining the cluster")?
+    };
+    let rt = start_runtime(&args.node, &agent_dir, &agent_dir.join("cni").join("net.d")).await;
+    let containerd = rt.containerd;
+    let run = run_kubelet(cfg, args.server.clone(), ca_pem, kubeconfig, rt.runtime);
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let result = tokio::select! {
+        r = run => r,
+        _ = tokio::signal::ctrl_c() => Ok(()),
+        _ = term.recv() => Ok(()),
+    };
+    if let Some(c) = containerd
+        && let Err(e) = c.stop().await
+    {
+        tracing::warn!(error = %e, "stopping containerd");
+    }
+    result
+}
+
+/// The agent `ferrokube server` runs for its own machine: its node certificate comes straight
+/// from the cluster CA (the server holds it), everything else is as for a joining node.
+pub struct LocalAgent {
+    task: tokio::task::JoinHandle<()>,
+    containerd: Option<cri::containerd::Containerd>,
+}
+
+impl LocalAgent {
+    /// Starts it.
+    pub async fn start(pki: &pki::ClusterPki, server: &str, data_dir: &Path, node: &NodeArgs) -> anyhow::Result<LocalAgent> {
+        let agent_dir = data_dir.join("agent");
+        std::fs::create_dir_all(&agent_dir)?;
+        let cfg = kubelet_config(node, &agent_dir)?;
+        let ca_pem = pki.ca.pair.cert_pem.clone();
+        let now = jiff::Timestamp::now().as_second();
+        let valid = kubelet::identity::client_cert_expiry(&agent_dir).is_some_and(|exp| exp > now + 3600);
+        let kubeconfig = if valid {
+            std::fs::read_to_string(kubelet::identity::ClientFiles::new(&agent_dir).kubeconfig)?
+        } else {
+            let user = format!("system:node:{}", cfg.node_name);
+            let pair = pki.ca.issue_client_for(&user, &["system:nodes".to_string()], 365 * 24 * 3600)?;
+            kubelet::identity::write_client_kubeconfig(&agent_dir, server, &ca_pem, &cfg.node_name, &pair)?
+        };
+        let rt = start_runtime(node, &agent_dir, &agent_dir.join("cni").join("net.d")).await;
+        let server = server.to_string();
+        let task = tokio::spawn(async move {
+            if let Err(e) = run_kubelet(cfg, server, ca_pem, kubeconfig, rt.runtime).await {
+                tracing::error!(error = %e, "the node agent stopped");
+            }
+        });
+        Ok(LocalAgent { task, containerd: rt.containerd })
+    }
+
+    /// Stops the kubelet and containerd (running containers keep running in their shims).
+    pub async fn stop(self) {
+        self.task.abort();
+        if let Some(c) = self.containerd
+            && let Err(e) = c.stop().await
+        {
+            tracing::warn!(error = %e, "stopping containerd");
+        }
+    }
+}
+
+/// `ferrokube token`.
+#[derive(clap::Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Create a bootstrap token a node joins with, and print it.
+    Create(TokenCreateArgs),
+}
+
+/// Flags of `ferrokube token create`.
+#[derive(clap::Args, Debug)]
+pub struct TokenCreateArgs {
+    /// The server's data directory (its admin kubeconfig is used).
+    #[arg(long, default_value = "ferrokube-data")]
+    pub data_dir: PathBuf,
+    /// How long the token is valid (`24h`, `30m`; `0` for never).
+    #[arg(long, default_value = "24h")]
+    pub ttl: String,
+    /// A description stored with the token.
+    #[arg(long, default_value = "ferrokube join token")]
+    pub description: String,
+}
+
+fn random_chars(n: usize) -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rng();
+    (0..n).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+}
+
+/// `ferrokube token create`: a `bootstrap.kubernetes.io/token` Secret in kube-system.
+pub async fn token(cmd: TokenCommand) -> anyhow::Result<()> {
+    let TokenCommand::Create(args) = cmd;
+    let kc_path = args.data_dir.join("admin.kubeconfig");
+    let text = std::fs::read_to_string(&kc_path).with_context(|| format!("reading {} (is --data-dir the server's?)", kc_path.display()))?;
+    let client = kubelet::identity::client_from_kubeconfig(&text).await?;
+    let id = random_chars(6);
+    let secret = random_chars(16);
+    let ttl = crate::datastore::parse_interval(&args.ttl)?;
+    let mut data = serde_json::json!({
+        "token-id": id,
+        "token-secret": secret,
+        "usage-bootstrap-authentication": "true",
+        "usage-bootstrap-signing": "true",
+        "description": args.description,
+    });
+    if !ttl.is_zero() {
+        let exp = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(ttl.as_secs() as i64);
+        data["expiration"] = serde_json::json!(exp.round(jiff::Unit::Second)?.to_string());
+    }
+    let obj: k8s_openapi::api::core::v1::Secret = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": format!("bootstrap-token-{id}"), "namespace": "kube-system"},
+        "type": "bootstrap.kubernetes.io/token",
+        "stringData": data,
+    }))?;
+    let api: kube::Api<k8s_openapi::api::core::v1::Secret> = kube::Api::namespaced(client, "kube-system");
+    api.create(&Default::default(), &obj).await.context("creating the bootstrap token secret")?;
+    println!("{id}.{secret}");
+    Ok(())
+}

@@ -1,0 +1,194 @@
+//! The node's identities: its client certificate (`system:node:<name>`, obtained through a CSR made
+//! with a bootstrap token, renewed through a CSR made with itself) and its serving certificate
+//! (a `kubernetes.io/kubelet-serving` CSR naming the node's addresses).
+//!
+//! Private keys are generated here and never leave the node: only CSRs are sent.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::api::certificates::v1::{CertificateSigningRequest, CertificateSigningRequestSpec};
+use kube::api::{Api, PostParams};
+use kube::runtime::watcher;
+
+/// The signer of node client certificates.
+pub const CLIENT_SIGNER: &str = "kubernetes.io/kube-apiserver-client-kubelet";
+/// The signer of kubelet serving certificates.
+pub const SERVING_SIGNER: &str = "kubernetes.io/kubelet-serving";
+
+/// What can go wrong getting a certificate.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Key or CSR generation failed.
+    #[error("generating a key and CSR: {0}")]
+    Generate(#[from] rcgen::Error),
+    /// The API refused or failed.
+    #[error("certificate signing request: {0}")]
+    Api(#[from] kube::Error),
+    /// The CSR was denied or failed.
+    #[error("certificate signing request {name} was {how}: {message}")]
+    Refused {
+        /// CSR name.
+        name: String,
+        /// Denied or Failed.
+        how: String,
+        /// The condition's message.
+        message: String,
+    },
+    /// Nobody signed in time.
+    #[error("certificate signing request {0} was not signed within {1:?} (is the controller manager running?)")]
+    Timeout(String, Duration),
+    /// Files.
+    #[error("{0}")]
+    Pki(#[from] pki::Error),
+    /// The kubeconfig could not be used.
+    #[error("kubeconfig: {0}")]
+    Kubeconfig(String),
+}
+
+/// A certificate and key, PEM.
+pub type CertKey = pki::CertKey;
+
+/// A new P-256 key and a PEM CSR for `CN=system:node:<node>, O=system:nodes` with the given SANs.
+pub fn node_csr(node: &str, dns: &[String], ips: &[IpAddr]) -> Result<(String, String), Error> {
+    let key = rcgen::KeyPair::generate()?;
+    let mut params = rcgen::CertificateParams::default();
+    let mut dn = rcgen::DistinguishedName::new();
+    dn.push(rcgen::DnType::OrganizationName, "system:nodes");
+    dn.push(rcgen::DnType::CommonName, format!("system:node:{node}"));
+    params.distinguished_name = dn;
+    for d in dns {
+        params.subject_alt_names.push(rcgen::SanType::DnsName(d.clone().try_into()?));
+    }
+    for ip in ips {
+        params.subject_alt_names.push(rcgen::SanType::IpAddress(*ip));
+    }
+    let csr = params.serialize_request(&key)?;
+    Ok((csr.pem()?, key.serialize_pem()))
+}
+
+/// Submits a CSR for `signer` and waits until it carries a certificate. Returns the PEM chain.
+pub async fn request(client: &kube::Client, csr_pem: &str, signer: &str, usages: &[&str], wait: Duration) -> Result<String, Error> {
+    let api: Api<CertificateSigningRequest> = Api::all(client.clone());
+    let csr = CertificateSigningRequest {
+        metadata: kube::api::ObjectMeta { generate_name: Some("csr-".into()), ..Default::default() },
+        spec: CertificateSigningRequestSpec {
+            request: k8s_openapi::ByteString(csr_pem.as_bytes().to_vec()),
+            signer_name: signer.into(),
+            usages: Some(usages.iter().map(|u| u.to_string()).collect()),
+            ..Default::default()
+        },
+        status: None,
+    };
+    let created = api.create(&PostParams::default(), &csr).await?;
+    let name = created.metadata.name.clone().unwrap_or_default();
+    let watch = watcher(api, watcher::Config::default().fields(&format!("metadata.name={name}")));
+    let done = async {
+        let mut stream = std::pin::pin!(kube::runtime::WatchStreamExt::applied_objects(watch));
+        while let Some(ev) = stream.next().await {
+            let Ok(obj) = ev else { continue };
+            let Some(status) = obj.status else { continue };
+            for c in status.conditions.unwrap_or_default() {
+                if (c.type_ == "Denied" || c.type_ == "Failed") && c.status == "True" {
+                    return Err(Error::Refused { name: name.clone(), how: c.type_.to_lowercase(), message: c.message.unwrap_or_default() });
+                }
+            }
+            if let Some(cert) = status.certificate.filter(|c| !c.0.is_empty()) {
+                return Ok(String::from_utf8_lossy(&cert.0).into_owned());
+            }
+        }
+        Err(Error::Timeout(name.clone(), wait))
+    };
+    tokio::time::timeout(wait, done).await.map_err(|_| Error::Timeout(name.clone(), wait))?
+}
+
+/// Where the node's client credentials live.
+pub struct ClientFiles {
+    /// `<agent>/kubelet.kubeconfig` (client certificate inline).
+    pub kubeconfig: PathBuf,
+}
+
+impl ClientFiles {
+    /// The files of an agent directory.
+    pub fn new(agent_dir: &Path) -> ClientFiles {
+        ClientFiles { kubeconfig: agent_dir.join("kubelet.kubeconfig") }
+    }
+}
+
+/// A client from a kubeconfig text.
+pub async fn client_from_kubeconfig(text: &str) -> Result<kube::Client, Error> {
+    let kc = kube::config::Kubeconfig::from_yaml(text).map_err(|e| Error::Kubeconfig(e.to_string()))?;
+    let cfg = kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default()).await.map_err(|e| Error::Kubeconfig(e.to_string()))?;
+    kube::Client::try_from(cfg).map_err(|e| Error::Kubeconfig(e.to_string()))
+}
+
+/// A kubeconfig authenticating with a bootstrap token.
+pub fn token_kubeconfig(server: &str, ca_pem: &str, token: &str) -> String {
+    use base64::Engine;
+    let ca = base64::engine::general_purpose::STANDARD.encode(ca_pem.as_bytes());
+    format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: {server}\n    certificate-authority-data: {ca}\nusers:\n- name: bootstrap\n  user:\n    token: {token}\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: bootstrap\ncurrent-context: c\n"
+    )
+}
+
+/// The expiry (seconds since the epoch) and start of the client certificate in a kubeconfig
+/// written by [`write_client_kubeconfig`], read back from its `.crt` sibling.
+pub fn client_cert_expiry(agent_dir: &Path) -> Option<i64> {
+    let pem = std::fs::read_to_string(agent_dir.join("kubelet-client.crt")).ok()?;
+    pki::cert_info(&pem).map(|i| i.not_after)
+}
+
+/// Writes the node's client certificate (`kubelet-client.{crt,key}`) and a kubeconfig using it.
+pub fn write_client_kubeconfig(agent_dir: &Path, server: &str, ca_pem: &str, node: &str, pair: &CertKey) -> Result<String, Error> {
+    pki::write_pair(agent_dir, "kubelet-client", pair)?;
+    let text = pki::kubeconfig(server, "ferrokube", &format!("system:node:{node}"), ca_pem, pair);
+    pki::write_file(&ClientFiles::new(agent_dir).kubeconfig, text.as_bytes(), 0o600)?;
+    Ok(text)
+}
+
+/// Joins with a bootstrap token: a node client CSR, signed once the controller approves it.
+pub async fn bootstrap(server: &str, ca_pem: &str, token: &str, node: &str, agent_dir: &Path) -> Result<String, Error> {
+    let boot = client_from_kubeconfig(&token_kubeconfig(server, ca_pem, token)).await?;
+    let (csr, key) = node_csr(node, &[], &[])?;
+    let cert = request(&boot, &csr, CLIENT_SIGNER, &["digital signature", "client auth"], Duration::from_secs(120)).await?;
+    write_client_kubeconfig(agent_dir, server, ca_pem, node, &CertKey { cert_pem: cert, key_pem: key })
+}
+
+/// Renews the client certificate with the current identity. Returns the new kubeconfig text.
+pub async fn renew_client(client: &kube::Client, server: &str, ca_pem: &str, node: &str, agent_dir: &Path) -> Result<String, Error> {
+    let (csr, key) = node_csr(node, &[], &[])?;
+    let cert = request(client, &csr, CLIENT_SIGNER, &["digital signature", "client auth"], Duration::from_secs(120)).await?;
+    write_client_kubeconfig(agent_dir, server, ca_pem, node, &CertKey { cert_pem: cert, key_pem: key })
+}
+
+/// When to renew a certificate valid from `now` until `not_after`: at 80% of its remaining life
+/// (upstream's kubelet picks 70–90%), never sooner than a minute.
+pub fn renew_in(now: i64, not_after: i64) -> Duration {
+    let left = (not_after - now).max(0) as u64;
+    Duration::from_secs((left * 8 / 10).max(60))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csrs_carry_the_node_identity_and_sans() {
+        let (csr, key) = node_csr("n1", &["n1".into()], &["127.0.0.5".parse().unwrap()]).unwrap();
+        assert!(key.contains("PRIVATE KEY"));
+        let info = pki::csr_subject(&csr).unwrap();
+        assert_eq!(info.common_name, "system:node:n1");
+        assert_eq!(info.organizations, vec!["system:nodes".to_string()]);
+        assert_eq!(info.dns_names, vec!["n1".to_string()]);
+        assert_eq!(info.ips, vec!["127.0.0.5".parse::<IpAddr>().unwrap()]);
+    }
+
+    #[test]
+    fn renewal_comes_at_eighty_percent() {
+        assert_eq!(renew_in(0, 1000), Duration::from_secs(800));
+        assert_eq!(renew_in(0, 10), Duration::from_secs(60));
+        assert_eq!(renew_in(100, 50), Duration::from_secs(60));
+    }
+}
