@@ -478,6 +478,20 @@ fn log_tail(path: &Path, max: u64) -> String {
     }
 }
 
+/// A log larger than this is moved to `<log>.1` when the supervisor starts.
+const MAX_LOG: u64 = 16 * 1024 * 1024;
+
+/// Keeps one previous log: `containerd.log` becomes `containerd.log.1` once it is large.
+fn rotate_log(log: &Path) {
+    if fs::metadata(log).is_ok_and(|m| m.len() > MAX_LOG) {
+        let mut old = log.as_os_str().to_owned();
+        old.push(".1");
+        if let Err(e) = fs::rename(log, &old) {
+            tracing::warn!(log = %log.display(), "rotating containerd's log: {e}");
+        }
+    }
+}
+
 /// Whether `/proc/PID` is a live (not zombie) process.
 fn alive(pid: u32) -> bool {
     match fs::read_to_string(format!("/proc/{pid}/stat")) {
@@ -568,6 +582,7 @@ impl Containerd {
                 what: "stopping a stale containerd".into(),
                 source: io::Error::other(e),
             })?;
+        rotate_log(&paths.log);
         fs::write(&paths.config, config_toml(&opts, &paths, &runc))
             .map_err(io_err(format!("writing {}", paths.config.display())))?;
         match fs::remove_file(&paths.socket) {
@@ -803,6 +818,20 @@ mod tests {
         assert_eq!(log_tail(&log, 1000), "first line\nsecond line\nthird\n");
         assert_eq!(log_tail(&log, 15), "third\n");
         assert_eq!(log_tail(&dir.path().join("none"), 10), "");
+    }
+
+    #[test]
+    fn large_logs_are_rotated_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("containerd.log");
+        fs::write(&log, "small\n").unwrap();
+        rotate_log(&log);
+        assert!(log.exists());
+        let f = fs::File::create(&log).unwrap();
+        f.set_len(MAX_LOG + 1).unwrap();
+        rotate_log(&log);
+        assert!(!log.exists());
+        assert_eq!(fs::metadata(dir.path().join("containerd.log.1")).unwrap().len(), MAX_LOG + 1);
     }
 
     #[test]

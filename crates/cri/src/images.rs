@@ -702,6 +702,8 @@ pub async fn import_with(
         package: "containerd",
     })?;
     let file = file.to_path_buf();
+    // Fails fast (ctr would wait 10 s for a socket nobody serves).
+    let mut rt = client::connect(endpoint).await?;
     let task_file = file.clone();
     let names = tokio::task::spawn_blocking(move || -> Result<Vec<String>, Error> {
         let names = archive_image_names(&task_file)?;
@@ -717,7 +719,6 @@ pub async fn import_with(
         tracing::warn!(file = %file.display(), "the archive names no image: ctr imported it under a generated name");
         return Ok(names);
     }
-    let mut rt = client::connect(endpoint).await?;
     for name in &names {
         wait_image(&mut rt, name, Duration::from_secs(10))
             .await

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::ffi::OsString;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -86,23 +86,26 @@ async fn busybox_echo_runs_in_a_node_network_sandbox() {
         "built once"
     );
     let built = images::build_test_images(&images_dir).unwrap();
-    let summary = images::import_dir(&ctrd.endpoint(), &images_dir)
-        .await
-        .unwrap();
-    assert!(summary.failed.is_empty(), "{:?}", summary.failed);
-    let mut names: Vec<String> = summary
-        .imported
-        .iter()
-        .flat_map(|(_, n)| n.clone())
-        .collect();
+    // Also a gzipped archive, and a file that is no image archive.
+    let small = images::ImageSpec {
+        name: "localhost/test/small:1".into(),
+        entries: vec![images::Entry::file("hello", 0o644, "hi\n")],
+        cmd: vec!["/hello".into()],
+        ..Default::default()
+    };
+    let plain = images::write_oci_archive(&small, &tmp.path().join("small.tar")).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&std::fs::read(&plain.path).unwrap()).unwrap();
+    std::fs::write(images_dir.join("small.tar.gz"), gz.finish().unwrap()).unwrap();
+    std::fs::write(images_dir.join("junk.tar"), "no tar").unwrap();
+    let summary = images::import_dir(&ctrd.endpoint(), &images_dir).await.unwrap();
+    assert_eq!(summary.failed.len(), 1, "{:?}", summary.failed);
+    assert!(summary.failed[0].0.ends_with("junk.tar"), "{:?}", summary.failed);
+    std::fs::remove_file(images_dir.join("junk.tar")).unwrap();
+    let mut names: Vec<String> = summary.imported.iter().flat_map(|(_, n)| n.clone()).collect();
     names.sort();
-    assert_eq!(
-        names,
-        vec![
-            images::BUSYBOX_IMAGE.to_string(),
-            images::PAUSE_IMAGE.to_string()
-        ]
-    );
+    let want = [images::BUSYBOX_IMAGE, images::PAUSE_IMAGE, "localhost/test/small:1"];
+    assert_eq!(names, want);
     let mut rt = ctrd.connect().await.unwrap();
     for b in &built {
         assert_eq!(
@@ -117,15 +120,14 @@ async fn busybox_echo_runs_in_a_node_network_sandbox() {
             .unwrap()
             .is_some()
     );
-    // A second pass finds both unchanged and still present.
-    let again = images::import_dir(&ctrd.endpoint(), &images_dir)
-        .await
-        .unwrap();
-    assert_eq!(again.skipped.len(), 2, "{again:?}");
-    assert!(
-        again.imported.is_empty() && again.failed.is_empty(),
-        "{again:?}"
-    );
+    // A second pass finds all unchanged and still present.
+    let again = images::import_dir(&ctrd.endpoint(), &images_dir).await.unwrap();
+    assert_eq!(again.skipped.len(), 3, "{again:?}");
+    assert!(again.imported.is_empty() && again.failed.is_empty(), "{again:?}");
+    // Rewritten archives are imported again.
+    images::build_test_images(&images_dir).unwrap();
+    let third = images::import_dir(&ctrd.endpoint(), &images_dir).await.unwrap();
+    assert_eq!((third.imported.len(), third.skipped.len()), (2, 1), "{third:?}");
 
     // A sandbox in the node's network (no CNI) and a busybox container that says hello.
     let uid = "5a0ab5c1-0000-4000-8000-000000000001";
@@ -385,4 +387,111 @@ fn containerd_dies_with_a_killed_agent() {
         wait_gone(pid, Duration::from_secs(5)),
         "containerd {pid} outlived its killed agent"
     );
+}
+
+#[tokio::test]
+async fn a_containerd_that_exits_at_start_is_reported_with_its_log() {
+    let tmp = tempdir();
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let fake = bin.join("containerd");
+    std::fs::write(&fake, "#!/bin/sh\necho 'level=fatal msg=\"boom: bad config\"' >&2\nexit 3\n").unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    for real in ["/usr/sbin/runc", "/usr/bin/setpriv"] {
+        std::os::unix::fs::symlink(real, bin.join(real.rsplit('/').next().unwrap())).unwrap();
+    }
+    let mut opts = Options::new(tmp.path().join("agent"));
+    opts.search_path = Some(bin.into_os_string());
+    let err = Containerd::start(opts).await.unwrap_err().to_string();
+    assert!(err.contains("exit status: 3"), "{err}");
+    assert!(err.contains("boom: bad config"), "{err}");
+    assert!(err.contains("containerd.log"), "{err}");
+}
+
+#[tokio::test]
+async fn containers_survive_a_containerd_restart() {
+    let tmp = tempdir();
+    let agent = tmp.path().join("agent");
+    let ctrd = Containerd::start(Options::new(&agent)).await.unwrap();
+    let images_dir = agent.join("images");
+    images::build_test_images(&images_dir).unwrap();
+    let summary = images::import_dir(&ctrd.endpoint(), &images_dir).await.unwrap();
+    assert!(summary.failed.is_empty(), "{summary:?}");
+
+    let uid = "5a0ab5c1-0000-4000-8000-000000000002";
+    let cgroup_parent = format!("/ferrokube-cri-test-survive-{}", std::process::id());
+    let pod_dir = agent.join("pod-logs").join(format!("default_sleeper_{uid}"));
+    std::fs::create_dir_all(pod_dir.join("sleep")).unwrap();
+    let sandbox_config = PodSandboxConfig {
+        metadata: Some(PodSandboxMetadata { name: "sleeper".into(), uid: uid.into(), namespace: "default".into(), attempt: 0 }),
+        log_directory: pod_dir.to_string_lossy().into_owned(),
+        labels: labels("sleeper", uid),
+        linux: Some(LinuxPodSandboxConfig {
+            cgroup_parent: cgroup_parent.clone(),
+            security_context: Some(LinuxSandboxSecurityContext {
+                namespace_options: Some(NamespaceOption { network: NamespaceMode::Node as i32, ..Default::default() }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let mut rt = ctrd.connect().await.unwrap();
+    let sandbox = rt
+        .runtime
+        .run_pod_sandbox(RunPodSandboxRequest { config: Some(sandbox_config.clone()), runtime_handler: String::new() })
+        .await
+        .unwrap()
+        .into_inner()
+        .pod_sandbox_id;
+    let container = rt
+        .runtime
+        .create_container(CreateContainerRequest {
+            pod_sandbox_id: sandbox.clone(),
+            config: Some(ContainerConfig {
+                metadata: Some(ContainerMetadata { name: "sleep".into(), attempt: 0 }),
+                image: Some(ImageSpec { image: "busybox:1.35".into(), ..Default::default() }),
+                command: vec!["sleep".into(), "600".into()],
+                log_path: "sleep/0.log".into(),
+                ..Default::default()
+            }),
+            sandbox_config: Some(sandbox_config),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .container_id;
+    rt.runtime.start_container(StartContainerRequest { container_id: container.clone() }).await.unwrap();
+    let status = |rt: &mut cri::Runtime| {
+        let mut rt = rt.clone();
+        let container = container.clone();
+        async move {
+            rt.runtime
+                .container_status(ContainerStatusRequest { container_id: container, verbose: true })
+                .await
+                .unwrap()
+                .into_inner()
+        }
+    };
+    let before = status(&mut rt).await;
+    assert_eq!(before.status.as_ref().unwrap().state, ContainerState::ContainerRunning as i32);
+    let info: serde_json::Value = serde_json::from_str(&before.info["info"]).unwrap();
+    let pid = u32::try_from(info["pid"].as_u64().unwrap()).unwrap();
+    assert!(alive(pid));
+    drop(rt);
+
+    ctrd.stop().await.unwrap();
+    assert!(alive(pid), "the container died with containerd");
+    let ctrd = Containerd::start(Options::new(&agent)).await.unwrap();
+    let mut rt = ctrd.connect().await.unwrap();
+    let after = status(&mut rt).await;
+    assert_eq!(after.status.unwrap().state, ContainerState::ContainerRunning as i32);
+    assert!(alive(pid));
+
+    rt.runtime.stop_pod_sandbox(StopPodSandboxRequest { pod_sandbox_id: sandbox.clone() }).await.unwrap();
+    rt.runtime.remove_pod_sandbox(RemovePodSandboxRequest { pod_sandbox_id: sandbox }).await.unwrap();
+    assert!(wait_gone(pid, Duration::from_secs(5)));
+    drop(rt);
+    remove_cgroup(&cgroup_parent);
+    ctrd.stop().await.unwrap();
 }

@@ -11,6 +11,7 @@ mod agent;
 mod bench;
 mod bench_cluster;
 mod datastore;
+mod images;
 mod server;
 mod simulate;
 
@@ -48,6 +49,9 @@ enum Command {
     /// Simulated nodes (what KWOK does): N Nodes with Leases and status kept fresh, whose pods
     /// go Running (and Succeeded/Failed per annotation) without containers.
     Sim(SimArgs),
+    /// Images without a registry: build the test images, import archives into containerd.
+    #[command(subcommand)]
+    Images(images::ImagesCommand),
 }
 
 /// Flags of `ferrokube sim`.
@@ -218,6 +222,7 @@ fn main() -> anyhow::Result<()> {
         Command::SecretsEncrypt(cmd) => rt()?.block_on(admin::secrets_encrypt(cmd)),
         Command::Snapshot(cmd) => rt()?.block_on(datastore::snapshot(cmd)),
         Command::Datastore(datastore::DatastoreCommand::Migrate(args)) => rt()?.block_on(datastore::migrate(args)),
+        Command::Images(cmd) => rt()?.block_on(images::run(cmd)),
         // Light by design: one thread runs thousands of simulated nodes.
         Command::Agent(args) => rt()?.block_on(agent::agent(*args)),
         Command::Token(cmd) => rt()?.block_on(agent::token(cmd)),
