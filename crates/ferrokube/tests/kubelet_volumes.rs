@@ -323,6 +323,9 @@ spec:
     assert!(host::mounts_under(&pod_dir).unwrap().is_empty());
     assert!(!pod_dir.exists());
     assert!(local_pv.is_dir() && host_dir.is_dir(), "host paths and local volumes are left alone");
+    // A late refresh of the torn-down pod recreates nothing.
+    vm.refresh(&pod).await.unwrap();
+    assert!(!pod_dir.exists());
     vm.teardown(&uid).await.unwrap();
 }
 

@@ -384,6 +384,17 @@ impl VolumeManager {
     /// objects (and `None` for the others).
     async fn setup_volume(&self, ctx: &PodCtx<'_>, v: &Volume, refresh_only: bool) -> Result<Option<VolumeInfo>, String> {
         let name = v.name.as_str();
+        // A refresh never creates a volume (the pod may have been torn down meanwhile).
+        let content_dir = match (&v.config_map, &v.secret, &v.downward_api, &v.projected) {
+            (Some(_), ..) => Some(self.volume_dir(ctx, CONFIG_MAP, name)),
+            (_, Some(_), ..) => Some(self.volume_dir(ctx, SECRET, name)),
+            (_, _, Some(_), _) => Some(self.volume_dir(ctx, DOWNWARD_API, name)),
+            (.., Some(_)) => Some(self.volume_dir(ctx, PROJECTED, name)),
+            _ => None,
+        };
+        if refresh_only && content_dir.as_ref().is_none_or(|d| !d.join(atomic::DATA_DIR).exists()) {
+            return Ok(None);
+        }
         if let Some(src) = &v.config_map {
             let optional = src.optional == Some(true);
             let cm = get_opt::<ConfigMap>(&self.client, &ctx.namespace, &src.name).await?;
