@@ -602,15 +602,35 @@ async fn start(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Arc<Pod>, c: &Conta
         }
     };
     let host_ips = vec![k.config.node_ip.to_string()];
-    let envs = match crate::env::container_env(&k.client, pod, c, &[pod_ip.to_string()], &host_ips).await {
-        Ok(e) => e,
+    let envs = match crate::env::container_env_with_warnings(&k.client, pod, c, &[pod_ip.to_string()], &host_ips).await {
+        Ok(e) => {
+            for w in &e.warnings {
+                if st.said.insert(format!("InvalidEnv/{w}")) {
+                    k.event(pod, "Warning", crate::env::INVALID_ENV_NAMES_REASON, w);
+                }
+            }
+            e.vars
+        }
         Err(e) => {
             st.waiting.insert(c.name.clone(), ("CreateContainerConfigError".into(), e.to_string()));
             k.event(pod, "Warning", "Failed", &format!("Error: {e}"));
             return;
         }
     };
-    let cfg = spec::container(pod, c, attempt, &pulled.image_ref, envs, mounts.mounts(&c.name));
+    let container_mounts = match mounts.mounts(&c.name, &envs) {
+        Ok(m) => m,
+        Err(e) => {
+            st.waiting.insert(c.name.clone(), ("CreateContainerConfigError".into(), e.to_string()));
+            k.event(pod, "Warning", "Failed", &format!("Error: {e}"));
+            return;
+        }
+    };
+    // $(VAR) in command and args expands from the container's environment
+    let mut c = c.clone();
+    c.command = c.command.map(|v| v.iter().map(|a| crate::env::expand_with_env(a, &envs)).collect());
+    c.args = c.args.map(|v| v.iter().map(|a| crate::env::expand_with_env(a, &envs)).collect());
+    let c = &c;
+    let cfg = spec::container(pod, c, attempt, &pulled.image_ref, envs, container_mounts);
     let mut r = rt.runtime.clone();
     let id = match r.create_container(api::CreateContainerRequest { pod_sandbox_id: sandbox_id.into(), config: Some(cfg), sandbox_config: Some(sb_config.clone()) }).await {
         Ok(resp) => resp.into_inner().container_id,
