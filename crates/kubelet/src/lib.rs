@@ -9,3 +9,4 @@
 //! It is an API client only: everything it knows of the cluster comes from the apiserver over
 //! TLS with its node identity, and it never touches storage. It speaks to containers only
 //! through CRI (the `cri` crate), never to runc or containerd's own API.
+pub mod server;
