@@ -9,7 +9,10 @@
 //! them.
 
 pub mod client;
+pub mod containerd;
+pub mod images;
 
 pub use client::{Runtime, connect};
+pub use containerd::Containerd;
 /// The CRI v1 messages and clients (generated from upstream's api.proto).
 pub use k8s_cri::v1 as api;
