@@ -282,6 +282,23 @@ fn checks(s: &Server, kubelet_port: u16, web_port: u16, tls: &std::path::Path, c
     let e = s.fails(&["exec", "web", "-c", "nope", "--", "true"]);
     assert!(e.contains("container nope is not valid for pod web"), "{e}");
 
+    // kubectl 1.32 first offers WebSocket v5.channel.k8s.io, which containerd 1.6 does not speak:
+    // the refusal must reach the client as a plain non-101 answer (kubectl then falls back to SPDY)
+    let out = std::process::Command::new("curl")
+        .args(["-s", "--http1.1", "--max-time", "10", "-o", "/dev/null", "-w", "%{http_code}", "--cacert"])
+        .arg(tls.join("ca.crt"))
+        .arg("--cert")
+        .arg(tls.join("admin.crt"))
+        .arg("--key")
+        .arg(tls.join("admin.key"))
+        .args(["-H", "Connection: Upgrade", "-H", "Upgrade: websocket", "-H", "Sec-WebSocket-Version: 13"])
+        .args(["-H", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "-H", "Sec-WebSocket-Protocol: v5.channel.k8s.io"])
+        .arg(format!("{}/api/v1/namespaces/default/pods/web/exec?container=main&command=true&stdout=true", s.url))
+        .output()
+        .unwrap();
+    let code: u16 = stdout(&out).trim().parse().unwrap_or(0);
+    assert!((400..500).contains(&code), "WebSocket v5 exec answered {code}");
+
     // cp (tar through exec) both ways
     let local = tmp.join("copied");
     s.ok(&["cp", "-c", "main", "web:/etc/passwd", local.to_str().unwrap()]);

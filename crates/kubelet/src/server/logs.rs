@@ -256,13 +256,14 @@ where
         }
         // rotated: the path names a new file; finish the old one, then read the new from its start
         let now_id = inode(&path);
-        if now_id.is_some() && now_id != id {
-            if let Ok(f) = tokio::fs::File::open(&path).await {
-                id = now_id;
-                reader = BufReader::new(f);
-                line.clear();
-                continue;
-            }
+        if now_id.is_some()
+            && now_id != id
+            && let Ok(f) = tokio::fs::File::open(&path).await
+        {
+            id = now_id;
+            reader = BufReader::new(f);
+            line.clear();
+            continue;
         }
         if last_check.elapsed() >= STATE_CHECK {
             last_check = tokio::time::Instant::now();

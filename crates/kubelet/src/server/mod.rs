@@ -259,7 +259,7 @@ async fn containers(rt: &cri::Runtime, ns: &str, pod: &str, uid: Option<&str>, c
     let attempt = |c: &api::Container| -> i64 {
         c.annotations.get(RESTART_COUNT).and_then(|v| v.parse().ok()).unwrap_or_else(|| c.metadata.as_ref().map(|m| m.attempt as i64).unwrap_or(0))
     };
-    list.sort_by(|a, b| (attempt(b), b.created_at).cmp(&(attempt(a), a.created_at)));
+    list.sort_by_key(|c| std::cmp::Reverse((attempt(c), c.created_at)));
     Ok(list)
 }
 
