@@ -27,6 +27,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod cache;
 pub mod codec;
+pub mod connect;
 pub mod context;
 pub mod crd;
 pub mod crdschema;
@@ -146,6 +147,10 @@ pub struct Config {
     pub audit_policy: Option<audit::Policy>,
     /// Audit log rotation.
     pub audit_rotation: audit::Rotation,
+    /// The client certificate presented to kubelets (`kube-apiserver-kubelet-client`) for
+    /// logs, exec, attach, port-forward and `nodes/proxy`; `None`: none is presented, and
+    /// kubelets refuse.
+    pub kubelet_client: Option<pki::CertKey>,
 }
 
 /// The default ServiceAccount token issuer.

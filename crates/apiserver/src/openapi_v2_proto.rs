@@ -1277,6 +1277,7 @@ mod tests {
             audit_log: None,
             audit_policy: None,
             audit_rotation: Default::default(),
+            kubelet_client: None,
         };
         let server = crate::start(config, store).await.expect("apiserver starts");
         (dir, server)

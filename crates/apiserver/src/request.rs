@@ -60,7 +60,8 @@ pub fn parse(method: &http::Method, path: &str, query: &Query) -> Option<Request
     if rest.len() > 2 {
         info.subresource = rest[2].to_string();
     }
-    if rest.len() > 3 {
+    // only a proxy subresource continues with a path of its own
+    if rest.len() > 3 && info.subresource != "proxy" {
         return None;
     }
     // "namespaces/<name>" addresses the namespace object itself
@@ -131,6 +132,18 @@ impl Query {
     }
 }
 
+/// Every parameter of a raw query string in order, repeated keys kept (`command=a&command=b`).
+pub fn pairs(raw: Option<&str>) -> Vec<(String, String)> {
+    raw.unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
 fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -197,6 +210,19 @@ mod tests {
         assert_eq!((r.verb.as_str(), r.resource.as_str()), ("list", "namespaces"));
         assert!(parse(&http::Method::GET, "/api/v1", &Query::default()).is_none());
         assert!(parse(&http::Method::GET, "/healthz", &Query::default()).is_none());
+    }
+
+    #[test]
+    fn proxy_paths_and_repeated_parameters() {
+        let r = p(http::Method::GET, "/api/v1/nodes/n1/proxy/stats/summary", "");
+        assert_eq!((r.verb.as_str(), r.resource.as_str(), r.name.as_str(), r.subresource.as_str()), ("get", "nodes", "n1", "proxy"));
+        let r = p(http::Method::POST, "/api/v1/namespaces/d/pods/web/exec", "command=ls");
+        assert_eq!((r.verb.as_str(), r.subresource.as_str()), ("create", "exec"));
+        assert!(parse(&http::Method::GET, "/api/v1/namespaces/d/pods/web/log/extra", &Query::default()).is_none());
+        assert_eq!(
+            pairs(Some("command=sh&command=-c&command=echo+a%26b&stdin=true")),
+            vec![("command".into(), "sh".into()), ("command".into(), "-c".into()), ("command".into(), "echo a&b".into()), ("stdin".into(), "true".into())]
+        );
     }
 
     #[test]

@@ -310,6 +310,7 @@ async fn serve_authorized(api: Arc<Api>, req: Request<Incoming>, path: String, q
         return snapshot(&api, &method);
     }
     match info {
+        Some(info) if crate::connect::handles(&info) => crate::connect::handle(&api, &info, req).await,
         Some(info) => {
             let headers = req.headers().clone();
             handlers::handle(&api, info, query, headers, req.into_body()).await

@@ -158,7 +158,8 @@ pub async fn agent(args: AgentArgs) -> anyhow::Result<()> {
     let agent_dir = args.data_dir.join("agent");
     std::fs::create_dir_all(&agent_dir).with_context(|| format!("creating {}", agent_dir.display()))?;
     let ca_pem = std::fs::read_to_string(&args.ca_cert).with_context(|| format!("reading the cluster CA {}", args.ca_cert.display()))?;
-    let cfg = kubelet_config(&args.node, &agent_dir)?;
+    let mut cfg = kubelet_config(&args.node, &agent_dir)?;
+    cfg.client_ca_pem = ca_pem.clone();
     let now = jiff::Timestamp::now().as_second();
     let valid = kubelet::identity::client_cert_expiry(&agent_dir).is_some_and(|exp| exp > now + 60);
     let current = if valid { kubelet::identity::current_kubeconfig(&agent_dir, &args.server, &ca_pem, &cfg.node_name)? } else { None };
@@ -198,8 +199,9 @@ impl LocalAgent {
     pub async fn start(pki: &pki::ClusterPki, server: &str, data_dir: &Path, node: &NodeArgs) -> anyhow::Result<LocalAgent> {
         let agent_dir = data_dir.join("agent");
         std::fs::create_dir_all(&agent_dir)?;
-        let cfg = kubelet_config(node, &agent_dir)?;
+        let mut cfg = kubelet_config(node, &agent_dir)?;
         let ca_pem = pki.ca.pair.cert_pem.clone();
+        cfg.client_ca_pem = ca_pem.clone();
         let now = jiff::Timestamp::now().as_second();
         let valid = kubelet::identity::client_cert_expiry(&agent_dir).is_some_and(|exp| exp > now + 3600);
         let current = if valid { kubelet::identity::current_kubeconfig(&agent_dir, server, &ca_pem, &cfg.node_name)? } else { None };

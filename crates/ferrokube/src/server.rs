@@ -251,6 +251,9 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
             max_backups: args.audit_log_maxbackup,
             max_age_days: args.audit_log_maxage,
         },
+        // kubeadm's apiserver-kubelet-client, bound to system:kubelet-api-admin by
+        // ferrokube's default policy (not a system:masters certificate)
+        kubelet_client: Some(pki.client("apiserver-kubelet-client", "kube-apiserver-kubelet-client", &[]).context("apiserver kubelet client certificate")?),
         encryption_config: Some(args.encryption_provider_config.clone().unwrap_or_else(|| dir.join("encryption-config.yaml"))),
         pod_security: match &args.pod_security_config_file {
             None => pod_security_admission::Config::ferrokube_default(),

@@ -17,6 +17,7 @@ pub mod identity;
 pub mod node;
 pub mod pods;
 pub mod quantity;
+pub mod server;
 pub mod volumes;
 
 use std::net::IpAddr;
@@ -61,6 +62,8 @@ pub struct Config {
     pub pod_masquerade: bool,
     /// Hard eviction thresholds (node pressure conditions, allocatable).
     pub eviction_hard: node::Thresholds,
+    /// The cluster CA (PEM): verifies client certificates at the kubelet's HTTPS server.
+    pub client_ca_pem: String,
 }
 
 impl Config {
@@ -81,6 +84,7 @@ impl Config {
             cluster_domain: "cluster.local".into(),
             pod_masquerade: true,
             eviction_hard: node::Thresholds::default(),
+            client_ca_pem: String::new(),
         }
     }
 }
@@ -285,8 +289,68 @@ async fn network_loop(k: Arc<Kubelet>) {
     }
 }
 
+/// The serving certificate: reused from `<agent>/kubelet-serving.{crt,key}` while valid for the
+/// node's current addresses, else requested through a `kubernetes.io/kubelet-serving` CSR (which
+/// the controller manager approves when its SANs are the Node's addresses); renewed at 80% of
+/// its life.
+async fn serving_cert_loop(k: Arc<Kubelet>, slot: Arc<server::CertSlot>) {
+    let dir = k.config.agent_dir.clone();
+    let mut dns = vec![k.config.hostname.clone()];
+    if k.config.node_name != k.config.hostname {
+        dns.push(k.config.node_name.clone());
+    }
+    let mut ips = vec![k.config.node_ip];
+    ips.extend(k.config.external_ip);
+    loop {
+        let now = jiff::Timestamp::now().as_second();
+        let existing = pki::read_pair(&dir, "kubelet-serving").ok().flatten().filter(|p| {
+            pki::cert_info(&p.cert_pem).is_some_and(|i| i.not_after > now + 60 && ips.iter().all(|ip| i.ips.contains(ip)) && dns.iter().all(|d| i.dns_names.contains(d)))
+        });
+        let pair = match existing {
+            Some(p) => p,
+            None => {
+                let got = async {
+                    let (csr, key) = identity::node_csr(&k.config.node_name, &dns, &ips)?;
+                    let cert = identity::request(&k.client, &csr, identity::SERVING_SIGNER, &["digital signature", "server auth"], Duration::from_secs(600)).await?;
+                    let pair = pki::CertKey { cert_pem: cert, key_pem: key };
+                    pki::write_pair(&dir, "kubelet-serving", &pair)?;
+                    Ok::<_, identity::Error>(pair)
+                };
+                match got.await {
+                    Ok(p) => p,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "getting the kubelet's serving certificate; retrying");
+                        tokio::time::sleep(Duration::from_secs(10)).await;
+                        continue;
+                    }
+                }
+            }
+        };
+        if let Err(e) = slot.set(&pair.cert_pem, &pair.key_pem) {
+            tracing::warn!(error = %e, "using the kubelet's serving certificate");
+            let _ = std::fs::remove_file(dir.join("kubelet-serving.crt"));
+            continue;
+        }
+        tracing::info!("kubelet serving certificate in place");
+        let not_after = pki::cert_info(&pair.cert_pem).map(|i| i.not_after).unwrap_or(now + 3600);
+        tokio::time::sleep(identity::renew_in(jiff::Timestamp::now().as_second(), not_after)).await;
+        let _ = std::fs::remove_file(dir.join("kubelet-serving.crt"));
+    }
+}
+
 /// Registers the node and runs the kubelet's loops until the future is dropped.
 pub async fn run(k: Arc<Kubelet>) -> Result<(), kube::Error> {
+    // the kubelet's port first: the Node reports it
+    let listener = match tokio::net::TcpListener::bind((k.config.node_ip, k.config.kubelet_port)).await {
+        Ok(l) => {
+            k.set_kubelet_port(l.local_addr().map(|a| a.port()).unwrap_or(k.config.kubelet_port));
+            Some(l)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, address = %k.config.node_ip, port = k.config.kubelet_port, "the kubelet's HTTPS port is not available: logs, exec and port-forward will not reach this node");
+            None
+        }
+    };
     let node = loop {
         match node::register(&k).await {
             Ok(n) => break n,
@@ -304,6 +368,21 @@ pub async fn run(k: Arc<Kubelet>) -> Result<(), kube::Error> {
     tasks.spawn(node::lease_loop(k.clone(), uid));
     tasks.spawn(network_loop(k.clone()));
     tasks.spawn(pods::run(k.clone()));
+    if let (Some(listener), Some(runtime)) = (listener, k.runtime.clone()) {
+        let slot = Arc::new(server::CertSlot::new());
+        tasks.spawn(serving_cert_loop(k.clone(), slot.clone()));
+        let ctx = server::ServerContext {
+            client: k.client.clone(),
+            runtime,
+            node_name: k.config.node_name.clone(),
+            client_ca_pem: k.config.client_ca_pem.clone(),
+        };
+        tasks.spawn(async move {
+            if let Err(e) = server::serve(listener, slot, ctx).await {
+                tracing::error!(error = %e, "the kubelet's HTTPS server stopped");
+            }
+        });
+    }
     while tasks.join_next().await.is_some() {}
     Ok(())
 }

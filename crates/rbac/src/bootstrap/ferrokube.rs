@@ -4,10 +4,13 @@
 
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, RoleRef, Subject};
 
-use super::{CERTIFICATES, LEGACY, RBAC, cluster_role, events_rule, group, meta, rule, service_account};
+use super::{CERTIFICATES, LEGACY, RBAC, cluster_role, events_rule, group, meta, rule, service_account, user};
 
 /// The identity of the kubelet-serving approver (a service account in kube-system).
 pub const SERVING_APPROVER: &str = "kubelet-serving-approver";
+
+/// The user of the apiserver's client certificate for kubelets (kubeadm's name).
+pub const KUBELET_CLIENT: &str = "kube-apiserver-kubelet-client";
 
 fn binding(name: &str, role: &str, subjects: Vec<Subject>) -> ClusterRoleBinding {
     ClusterRoleBinding {
@@ -48,5 +51,8 @@ pub fn ferrokube_cluster_role_bindings() -> Vec<ClusterRoleBinding> {
             vec![group("system:nodes")],
         ),
         binding("ferrokube:kubelet-serving-approver", "ferrokube:kubelet-serving-approver", vec![service_account("kube-system", SERVING_APPROVER)]),
+        // the apiserver's client certificate for kubelets (logs, exec, attach, port-forward,
+        // nodes/proxy), as kubeadm's kube-apiserver-kubelet-client
+        binding("ferrokube:kube-apiserver-kubelet-client", "system:kubelet-api-admin", vec![user(KUBELET_CLIENT)]),
     ]
 }

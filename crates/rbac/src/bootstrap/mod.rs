@@ -29,7 +29,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 pub use cluster::{cluster_role_bindings, cluster_roles, node_rules};
 pub use controller::{controller_role_bindings, controller_roles};
-pub use ferrokube::{SERVING_APPROVER, ferrokube_cluster_role_bindings, ferrokube_cluster_roles};
+pub use ferrokube::{KUBELET_CLIENT, SERVING_APPROVER, ferrokube_cluster_role_bindings, ferrokube_cluster_roles};
 pub use namespace::{namespace_role_bindings, namespace_roles};
 
 /// The label every bootstrap object carries: `kubernetes.io/bootstrapping`.
