@@ -73,7 +73,8 @@ fn kubelet_config(node: &NodeArgs, agent_dir: &Path) -> anyhow::Result<kubelet::
     let ip = node.node_ip.unwrap_or_else(kubelet::node::default_node_ip);
     let version = format!("{}+ferrokube.{}", apiserver::KUBE_VERSION.2, env!("CARGO_PKG_VERSION"));
     let mut cfg = kubelet::Config::new(&name, agent_dir, ip, &version);
-    cfg.hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").map(|s| s.trim().to_string()).unwrap_or_else(|_| name.clone());
+    // like upstream's --hostname-override, the node name is also the Hostname address
+    cfg.hostname = name.clone();
     cfg.external_ip = node.node_external_ip;
     cfg.kubelet_port = node.kubelet_port;
     cfg.max_pods = node.max_pods;

@@ -295,10 +295,8 @@ async fn network_loop(k: Arc<Kubelet>) {
 /// its life.
 async fn serving_cert_loop(k: Arc<Kubelet>, slot: Arc<server::CertSlot>) {
     let dir = k.config.agent_dir.clone();
-    let mut dns = vec![k.config.hostname.clone()];
-    if k.config.node_name != k.config.hostname {
-        dns.push(k.config.node_name.clone());
-    }
+    // only the Node's own addresses: the approver checks every SAN against them
+    let dns = vec![k.config.hostname.clone()];
     let mut ips = vec![k.config.node_ip];
     ips.extend(k.config.external_ip);
     loop {

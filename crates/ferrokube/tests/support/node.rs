@@ -57,6 +57,10 @@ pub fn node_flags(name: &str) -> Vec<String> {
         "--cluster-cidr".into(),
         free_cluster_cidr(),
         "--disable-pod-masquerade".into(),
+        // build outputs share this machine's disk: the node must not report DiskPressure
+        // because a test run filled it past upstream's 10% threshold
+        "--eviction-hard".into(),
+        "memory.available<100Mi,nodefs.available<1%,pid.available<5%".into(),
     ]
 }
 
