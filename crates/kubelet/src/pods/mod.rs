@@ -355,7 +355,8 @@ async fn kill_container(k: &Arc<Kubelet>, pod: &Pod, def: Option<&Container>, id
             k.event(pod, "Warning", "FailedPreStopHook", &format!("PreStopHook failed: {msg}"));
         }
     }
-    let left = deadline.saturating_duration_since(Instant::now()).as_secs() as i64;
+    // whole seconds, rounded up: a 3 s grace must not become 2
+    let left = deadline.saturating_duration_since(Instant::now()).as_secs_f64().ceil() as i64;
     let mut r = rt.runtime.clone();
     let _ = r.stop_container(api::StopContainerRequest { container_id: id.into(), timeout: left.max(0) }).await;
 }
