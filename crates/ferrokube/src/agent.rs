@@ -262,21 +262,17 @@ fn random_chars(n: usize) -> String {
     (0..n).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
 }
 
-/// `ferrokube token create`: a `bootstrap.kubernetes.io/token` Secret in kube-system.
-pub async fn token(cmd: TokenCommand) -> anyhow::Result<()> {
-    let TokenCommand::Create(args) = cmd;
-    let kc_path = args.data_dir.join("admin.kubeconfig");
-    let text = std::fs::read_to_string(&kc_path).with_context(|| format!("reading {} (is --data-dir the server's?)", kc_path.display()))?;
-    let client = kubelet::identity::client_from_kubeconfig(&text).await?;
+/// Creates a `bootstrap.kubernetes.io/token` Secret in kube-system and returns the token
+/// (`<id>.<secret>`). A zero `ttl` never expires.
+pub async fn create_token(client: &kube::Client, description: &str, ttl: Duration) -> anyhow::Result<String> {
     let id = random_chars(6);
     let secret = random_chars(16);
-    let ttl = crate::datastore::parse_interval(&args.ttl)?;
     let mut data = serde_json::json!({
         "token-id": id,
         "token-secret": secret,
         "usage-bootstrap-authentication": "true",
         "usage-bootstrap-signing": "true",
-        "description": args.description,
+        "description": description,
     });
     if !ttl.is_zero() {
         let exp = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(ttl.as_secs() as i64);
@@ -287,8 +283,18 @@ pub async fn token(cmd: TokenCommand) -> anyhow::Result<()> {
         "type": "bootstrap.kubernetes.io/token",
         "stringData": data,
     }))?;
-    let api: kube::Api<k8s_openapi::api::core::v1::Secret> = kube::Api::namespaced(client, "kube-system");
+    let api: kube::Api<k8s_openapi::api::core::v1::Secret> = kube::Api::namespaced(client.clone(), "kube-system");
     api.create(&Default::default(), &obj).await.context("creating the bootstrap token secret")?;
-    println!("{id}.{secret}");
+    Ok(format!("{id}.{secret}"))
+}
+
+/// `ferrokube token create`: prints a new bootstrap token.
+pub async fn token(cmd: TokenCommand) -> anyhow::Result<()> {
+    let TokenCommand::Create(args) = cmd;
+    let kc_path = args.data_dir.join("admin.kubeconfig");
+    let text = std::fs::read_to_string(&kc_path).with_context(|| format!("reading {} (is --data-dir the server's?)", kc_path.display()))?;
+    let client = kubelet::identity::client_from_kubeconfig(&text).await?;
+    let ttl = crate::datastore::parse_interval(&args.ttl)?;
+    println!("{}", create_token(&client, &args.description, ttl).await?);
     Ok(())
 }

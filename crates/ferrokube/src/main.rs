@@ -10,6 +10,7 @@ mod admin;
 mod agent;
 mod bench;
 mod bench_cluster;
+mod bench_node;
 mod datastore;
 mod images;
 mod server;
@@ -102,6 +103,8 @@ enum BenchCommand {
     Scheduler(bench::SchedulerBenchArgs),
     /// The control plane end to end: simulated nodes, one big Deployment, time to all Running.
     Cluster(bench_cluster::ClusterBenchArgs),
+    /// A real node: agent idle memory, pod start-up latency against the CRI floor.
+    Node(bench_node::NodeBenchArgs),
 }
 
 /// Flags of `ferrokube server`.
@@ -217,6 +220,7 @@ fn main() -> anyhow::Result<()> {
         Command::Bench(BenchCommand::Api(args)) => rt()?.block_on(bench::api(args)),
         Command::Bench(BenchCommand::Store(args)) => rt()?.block_on(bench::store(args)),
         Command::Bench(BenchCommand::Cluster(args)) => rt()?.block_on(bench_cluster::run(args)),
+        Command::Bench(BenchCommand::Node(args)) => rt()?.block_on(bench_node::run(args)),
         Command::Bench(BenchCommand::Scheduler(args)) => rt()?.block_on(bench::scheduler(args)),
         Command::Kubeconfig(args) => admin::kubeconfig(args),
         Command::SecretsEncrypt(cmd) => rt()?.block_on(admin::secrets_encrypt(cmd)),
