@@ -363,7 +363,7 @@ pub fn node_images(list: Vec<cri::api::Image>) -> Vec<ContainerImage> {
             ContainerImage { names: Some(names), size_bytes: Some(i.size as i64) }
         })
         .collect();
-    out.sort_by(|a, b| b.size_bytes.cmp(&a.size_bytes));
+    out.sort_by_key(|i| std::cmp::Reverse(i.size_bytes));
     out.truncate(50);
     out
 }
