@@ -238,3 +238,38 @@ spec:
     let netns = String::from_utf8_lossy(&netns.stdout);
     assert!(!netns.contains(&format!(" {ip}/")), "a network namespace still holds {ip}");
 }
+
+#[test]
+fn pods_are_evicted_under_memory_pressure_lowest_priority_best_effort_first() {
+    // A threshold above the machine's memory: the node is under memory pressure by definition.
+    let total_kib: u64 = std::fs::read_to_string("/proc/meminfo").unwrap().lines().next().unwrap().split_whitespace().nth(1).unwrap().parse().unwrap();
+    let threshold = format!("memory.available<{}Mi,nodefs.available<1%", total_kib / 1024 + 1024);
+    let s = Server::start_node("node-p", &["--eviction-hard", &threshold]);
+    eventually(Duration::from_secs(30), "MemoryPressure", || {
+        s.ok(&["get", "node", "node-p", "-o", "jsonpath={.status.conditions[?(@.type==\"MemoryPressure\")].reason}"]) == "KubeletHasInsufficientMemory"
+    });
+    // (allocatable memory is nil under this threshold: no pod can request memory here)
+    let pod = |name: &str, extra: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}}}\nspec:\n{extra}  tolerations: [{{key: node.kubernetes.io/memory-pressure, operator: Exists}}]\n  containers:\n  - name: c\n    image: busybox:1.35\n    command: [sleep, '3600']\n"
+        )
+    };
+    s.ok_stdin(&["apply", "-f", "-"], "apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {name: high}\nvalue: 1000\n");
+    s.ok_stdin(&["apply", "-f", "-"], &format!("{}---\n{}", pod("requested", "  priorityClassName: high\n"), pod("best-effort", "")));
+    let evicted = |name: &str| s.ok(&["get", "pod", name, "-o", "jsonpath={.status.phase}/{.status.reason}"]) == "Failed/Evicted";
+    eventually(Duration::from_secs(60), "the BestEffort pod evicted", || evicted("best-effort"));
+    let phase = s.ok(&["get", "pod", "requested", "-o", "jsonpath={.status.phase}"]);
+    assert_ne!(phase, "Failed", "the higher-priority pod went first");
+    let msg = s.ok(&["get", "pod", "best-effort", "-o", "jsonpath={.status.message}"]);
+    assert!(msg.starts_with("The node was low on resource: memory. Threshold quantity: "), "{msg}");
+    let cond = s.ok(&["get", "pod", "best-effort", "-o", "jsonpath={.status.conditions[?(@.type==\"DisruptionTarget\")].reason}"]);
+    assert_eq!(cond, "TerminationByKubelet");
+    let ev = s.ok(&["get", "events", "--field-selector", "reason=Evicted,involvedObject.name=best-effort", "-o", "jsonpath={.items[*].message}"]);
+    assert!(ev.contains("low on resource: memory"), "{ev}");
+    // its containers were stopped at once (no grace), its sandbox is gone
+    eventually(Duration::from_secs(20), "containers stopped", || {
+        s.ok(&["get", "pod", "best-effort", "-o", "jsonpath={.status.containerStatuses[0].state.terminated.exitCode}"]) == "137"
+    });
+    // the pressure lasts: the higher-priority pod is next
+    eventually(Duration::from_secs(60), "the second pod evicted", || evicted("requested"));
+}

@@ -13,6 +13,7 @@
 pub mod cgroups;
 pub mod cni;
 pub mod env;
+pub mod eviction;
 pub mod identity;
 pub mod node;
 pub mod pods;
@@ -120,6 +121,8 @@ pub struct Kubelet {
     pub status_changed: tokio::sync::Notify,
     /// The pod network.
     pub network: cni::Network,
+    /// Pods evicted under node pressure (by UID), with upstream's message.
+    pub evictions: parking_lot::Mutex<std::collections::HashMap<String, String>>,
     port: AtomicU16,
     events: mpsc::UnboundedSender<Event>,
     events_rx: parking_lot::Mutex<Option<mpsc::UnboundedReceiver<Event>>>,
@@ -136,6 +139,7 @@ impl Kubelet {
         let network = cni::Network::for_agent(&config.agent_dir, config.pod_masquerade);
         Arc::new(Kubelet {
             volumes: volumes::VolumeManager::new(client.clone(), config.agent_dir.join("pods"), config.node_name.clone()),
+            evictions: parking_lot::Mutex::new(std::collections::HashMap::new()),
             port: AtomicU16::new(config.kubelet_port),
             config,
             client,
@@ -366,6 +370,7 @@ pub async fn run(k: Arc<Kubelet>) -> Result<(), kube::Error> {
     tasks.spawn(node::lease_loop(k.clone(), uid));
     tasks.spawn(network_loop(k.clone()));
     tasks.spawn(pods::run(k.clone()));
+    tasks.spawn(eviction::run(k.clone()));
     if let (Some(listener), Some(runtime)) = (listener, k.runtime.clone()) {
         let slot = Arc::new(server::CertSlot::new());
         tasks.spawn(serving_cert_loop(k.clone(), slot.clone()));

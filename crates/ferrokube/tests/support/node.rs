@@ -68,6 +68,10 @@ impl Server {
     /// A server with its node agent, named `name`, plus `extra` flags; waits until the node is Ready.
     pub fn start_node(name: &str, extra: &[&str]) -> Server {
         let mut flags = node_flags(name);
+        if extra.contains(&"--eviction-hard") {
+            let i = flags.iter().position(|f| f == "--eviction-hard").unwrap();
+            flags.drain(i..i + 2);
+        }
         flags.extend(extra.iter().map(|s| s.to_string()));
         let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
         let s = Server::start_with(&flags);

@@ -158,13 +158,17 @@ async fn worker(k: Arc<Kubelet>, mut rx: watch::Receiver<Option<Arc<Pod>>>) {
             Some(pod) => {
                 last = Some(pod.clone());
                 match sync(&k, &mut st, &pod).await {
-                    Next::Done => return,
+                    Next::Done => {
+                        k.evictions.lock().remove(pod.metadata.uid.as_deref().unwrap_or(""));
+                        return;
+                    }
                     Next::In(d) => d,
                 }
             }
             None => {
                 // gone from the API: nothing to report, just clean up
                 if let Some(pod) = &last {
+                    k.evictions.lock().remove(pod.metadata.uid.as_deref().unwrap_or(""));
                     terminate(&k, &mut st, pod, Some(0)).await;
                     let uid = pod.metadata.uid.clone().unwrap_or_default();
                     crate::cleanup_pod_dirs(&k, &uid).await;
@@ -268,6 +272,11 @@ async fn sync(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Arc<Pod>) -> Next {
     let Some(rt) = k.runtime.clone() else {
         return Next::In(Duration::from_secs(5));
     };
+    let evicted = k.evictions.lock().get(&uid).cloned();
+    if let Some(msg) = evicted {
+        evict(k, st, pod, &rt, &msg).await;
+        return Next::In(Duration::from_secs(60));
+    }
     let phase = pod.status.as_ref().and_then(|s| s.phase.clone()).unwrap_or_default();
     if phase == "Succeeded" || phase == "Failed" {
         // terminal: stop the sandbox (its network goes), keep exited containers for their logs
@@ -287,6 +296,32 @@ async fn sync(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Arc<Pod>) -> Next {
             Next::In(Duration::from_secs(2))
         }
     }
+}
+
+/// A hard eviction under node pressure: containers stop at once (no grace period, as upstream),
+/// the sandbox goes, exited containers stay for their logs, and the pod is reported Failed with
+/// reason Evicted and a DisruptionTarget condition.
+async fn evict(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Arc<Pod>, rt: &cri::Runtime, msg: &str) {
+    let uid = pod.metadata.uid.clone().unwrap_or_default();
+    let Ok(obs) = observe(rt, &uid).await else { return };
+    if obs.containers.iter().any(running) {
+        kill_all(k, st, pod, &obs.containers, Some(0)).await;
+    }
+    if let Some(sb) = obs.sandbox.as_ref().filter(|s| s.state == api::PodSandboxState::SandboxReady as i32) {
+        let mut r = rt.runtime.clone();
+        let _ = r.stop_pod_sandbox(api::StopPodSandboxRequest { pod_sandbox_id: sb.id.clone() }).await;
+    }
+    let Ok(obs) = observe(rt, &uid).await else { return };
+    let mut s = status::compute(k, st, pod, &obs, true);
+    s["phase"] = serde_json::json!("Failed");
+    s["reason"] = serde_json::json!("Evicted");
+    s["message"] = serde_json::json!(msg);
+    let now = jiff::Timestamp::now().round(jiff::Unit::Second).unwrap_or(jiff::Timestamp::now()).to_string();
+    if let Some(conds) = s["conditions"].as_array_mut() {
+        conds.retain(|c| c["type"] != "DisruptionTarget");
+        conds.push(serde_json::json!({"type": "DisruptionTarget", "status": "True", "reason": "TerminationByKubelet", "message": msg, "lastProbeTime": null, "lastTransitionTime": now}));
+    }
+    status::write(k, st, pod, s).await;
 }
 
 /// Kills every running container (preStop first, within the grace period), stops and removes
