@@ -273,3 +273,21 @@ fn pods_are_evicted_under_memory_pressure_lowest_priority_best_effort_first() {
     // the pressure lasts: the higher-priority pod is next
     eventually(Duration::from_secs(60), "the second pod evicted", || evicted("requested"));
 }
+
+#[test]
+fn a_node_without_a_runtime_is_not_ready_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let endpoint = format!("unix://{}/nothing-here.sock", dir.path().display());
+    let mut flags = support::node::node_flags("node-x");
+    flags.extend(["--container-runtime-endpoint".to_string(), endpoint.clone()]);
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let s = Server::start_with(&flags);
+    eventually(Duration::from_secs(30), "the node registered", || s.kubectl(&["get", "node", "node-x"]).status.success());
+    let ready = s.ok(&["get", "node", "node-x", "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}|{.status.conditions[?(@.type==\"Ready\")].reason}|{.status.conditions[?(@.type==\"Ready\")].message}"]);
+    let parts: Vec<&str> = ready.splitn(3, '|').collect();
+    assert_eq!(parts[0], "False", "{ready}");
+    assert_eq!(parts[1], "KubeletNotReady", "{ready}");
+    assert!(parts[2].starts_with("container runtime is down: ") && parts[2].contains("nothing-here.sock"), "{ready}");
+    // the node controller keeps pods off it
+    eventually(Duration::from_secs(30), "not-ready taint", || s.ok(&["get", "node", "node-x", "-o", "jsonpath={.spec.taints[*].key}"]).contains("node.kubernetes.io/not-ready"));
+}
