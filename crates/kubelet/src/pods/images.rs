@@ -34,7 +34,9 @@ pub fn auth_for(doc: &serde_json::Value, image: &str) -> Option<api::AuthConfig>
             username: v.get("username").and_then(|x| x.as_str()).unwrap_or("").into(),
             password: v.get("password").and_then(|x| x.as_str()).unwrap_or("").into(),
             auth: v.get("auth").and_then(|x| x.as_str()).unwrap_or("").into(),
-            server_address: host.into(),
+            // left empty: containerd parses it as a URL and drops credentials whose
+            // address has no scheme; the registry was matched above
+            server_address: String::new(),
             ..Default::default()
         };
         if a.username.is_empty()
