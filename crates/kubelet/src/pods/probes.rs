@@ -216,4 +216,42 @@ mod tests {
         let bad = HTTPGetAction { port: IntOrString::Int(port as i32), path: Some("/bad".into()), ..Default::default() };
         assert_eq!(http_get("127.0.0.1", &bad, &c, Duration::from_secs(1)).await, Outcome::Failure("HTTP probe failed with statuscode: 500".into()));
     }
+
+    /// A gRPC health server over HTTP/2 answering SERVING for "" and NOT_SERVING otherwise.
+    async fn grpc_health_server() -> u16 {
+        use http_body_util::StreamBody;
+        use hyper::body::Frame;
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = l.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            loop {
+                let (s, _) = l.accept().await.unwrap();
+                tokio::spawn(async move {
+                    let svc = hyper::service::service_fn(|req: http::Request<hyper::body::Incoming>| async move {
+                        use http_body_util::BodyExt;
+                        let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                        // an empty HealthCheckRequest asks for the server as a whole
+                        let status: u8 = if body.len() <= 5 { 1 } else { 2 };
+                        let mut trailers = http::HeaderMap::new();
+                        trailers.insert("grpc-status", http::HeaderValue::from_static("0"));
+                        let frames: Vec<Result<Frame<bytes::Bytes>, std::convert::Infallible>> =
+                            vec![Ok(Frame::data(bytes::Bytes::from(vec![0, 0, 0, 0, 2, 0x08, status]))), Ok(Frame::trailers(trailers))];
+                        let resp = http::Response::builder().header("content-type", "application/grpc").body(StreamBody::new(futures::stream::iter(frames))).unwrap();
+                        Ok::<_, std::convert::Infallible>(resp)
+                    });
+                    let _ = hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new()).serve_connection(hyper_util::rt::TokioIo::new(s), svc).await;
+                });
+            }
+        });
+        port
+    }
+
+    #[tokio::test]
+    async fn grpc_health_checks() {
+        let port = grpc_health_server().await;
+        assert_eq!(grpc("127.0.0.1", port, "", Duration::from_secs(2)).await, Outcome::Success);
+        assert_eq!(grpc("127.0.0.1", port, "other", Duration::from_secs(2)).await, Outcome::Failure("service unhealthy (responded with \"NOT_SERVING\")".into()));
+        let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap().port();
+        assert!(matches!(grpc("127.0.0.1", closed, "", Duration::from_secs(2)).await, Outcome::Failure(m) if m.starts_with("failed to connect service")));
+    }
 }
