@@ -157,7 +157,7 @@ fn describe_node_shows_what_the_kubelet_measured() {
 }
 
 #[test]
-fn deletion_honours_grace_and_pre_stop_and_leaves_nothing() {
+fn hooks_grace_periods_and_nothing_left_after_deletion() {
     let s = Server::start_node("node-g", &[]);
     let out_dir = s.path().join("hostout");
     std::fs::create_dir_all(&out_dir).unwrap();
@@ -181,6 +181,8 @@ spec:
     resources: {{limits: {{memory: 64Mi, cpu: 200m}}}}
     volumeMounts: [{{name: out, mountPath: /out}}, {{name: scratch, mountPath: /scratch}}]
     lifecycle:
+      postStart:
+        exec: {{command: ["sh", "-c", "echo poststart > /out/poststart"]}}
       preStop:
         exec: {{command: ["sh", "-c", "echo prestop > /out/prestop; sleep 2"]}}
 ---
@@ -207,6 +209,7 @@ spec:
     if std::path::Path::new("/sys/fs/cgroup/memory").exists() {
         assert_eq!(std::fs::read_to_string(format!("{cgroup}/memory.limit_in_bytes")).unwrap().trim(), (64 << 20).to_string());
     }
+    assert_eq!(std::fs::read_to_string(out_dir.join("poststart")).unwrap(), "poststart\n");
     let before = s.runtime_containers().len();
     assert_eq!(before, 4, "two sandboxes and two containers: {:?}", s.runtime_containers());
 
