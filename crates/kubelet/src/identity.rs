@@ -60,15 +60,24 @@ impl Error {
     /// This error and its causes, as one line.
     pub fn chain_text(&self) -> String {
         let mut parts = vec![self.to_string()];
-        let mut cur: Option<&dyn std::error::Error> = std::error::Error::source(self);
-        while let Some(e) = cur {
-            let text = e.to_string();
+        for text in self.causes() {
+            // a cause's text often repeats its own cause's: each once
             if !parts.iter().any(|p| p.contains(&text)) {
                 parts.push(text);
             }
-            cur = e.source();
         }
         parts.join(": ")
+    }
+
+    /// The texts of the causes.
+    fn causes(&self) -> Vec<String> {
+        let mut parts = Vec::new();
+        let mut cur: Option<&dyn std::error::Error> = std::error::Error::source(self);
+        while let Some(e) = cur {
+            parts.push(e.to_string());
+            cur = e.source();
+        }
+        parts
     }
 
     /// Whether the server could not be reached or answered that it is not ready (a refused or
@@ -83,7 +92,8 @@ impl Error {
 
     /// Whether the server's certificate could not be verified (the wrong CA, say).
     pub fn is_tls_failure(&self) -> bool {
-        let text = self.chain_text().to_lowercase();
+        // only the causes: this error's own text says "certificate signing request"
+        let text = self.causes().join(": ").to_lowercase();
         text.contains("certificate") || text.contains("handshake") || text.contains("tls")
     }
 }
