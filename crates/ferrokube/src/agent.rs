@@ -35,7 +35,8 @@ pub struct NodeArgs {
     /// The node's name (default: the hostname, lower-cased).
     #[arg(long)]
     pub node_name: Option<String>,
-    /// The node's InternalIP (default: the address of the default route's interface).
+    /// The node's InternalIP, also the address the kubelet serves on (default: for `agent`, this
+    /// machine's address on the route to --server; for `server`, the default route's).
     #[arg(long)]
     pub node_ip: Option<IpAddr>,
     /// An ExternalIP to report.
@@ -70,6 +71,7 @@ pub struct NodeArgs {
 /// The kubelet's configuration from the flags.
 fn kubelet_config(node: &NodeArgs, agent_dir: &Path) -> anyhow::Result<kubelet::Config> {
     let name = node.node_name.clone().unwrap_or_else(kubelet::node::default_node_name);
+    kubelet::identity::validate_node_name(&name).map_err(|e| anyhow::anyhow!("--node-name: {e} (a node name is a DNS subdomain)"))?;
     let ip = node.node_ip.unwrap_or_else(kubelet::node::default_node_ip);
     let version = format!("{}+ferrokube.{}", apiserver::KUBE_VERSION.2, env!("CARGO_PKG_VERSION"));
     let mut cfg = kubelet::Config::new(&name, agent_dir, ip, &version);
@@ -154,22 +156,73 @@ async fn run_kubelet(cfg: kubelet::Config, server: String, ca_pem: String, mut k
     }
 }
 
+/// This machine's address on the route to the server at `url` (`https://HOST:PORT`): the
+/// address the server reaches this node on when the node is on its network. Nothing is sent.
+fn address_towards(url: &str) -> Option<IpAddr> {
+    use std::net::ToSocketAddrs;
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split('/').next()?;
+    let target = if authority.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok() && !authority.ends_with(']')) {
+        authority.to_string()
+    } else {
+        format!("{authority}:443")
+    };
+    let peer = target.to_socket_addrs().ok()?.next()?;
+    let local = if peer.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" };
+    let sock = std::net::UdpSocket::bind(local).ok()?;
+    sock.connect(peer).ok()?;
+    let ip = sock.local_addr().ok()?.ip();
+    (!ip.is_unspecified()).then_some(ip)
+}
+
+/// The node's client kubeconfig from a bootstrap token: waits for the server while it cannot be
+/// reached (the agent may start first), gives up at once on a refused token or an unverifiable
+/// server certificate.
+async fn join(args: &AgentArgs, ca_pem: &str, node: &str, agent_dir: &Path) -> anyhow::Result<String> {
+    let token = args.token.clone().context("this node has no valid certificate yet: pass --token (`ferrokube token create` on the server prints one)")?;
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        tracing::info!(node = %node, server = %args.server, "requesting the node's certificate with the bootstrap token");
+        match kubelet::identity::bootstrap(&args.server, ca_pem, &token, node, agent_dir).await {
+            Ok(kc) => return Ok(kc),
+            Err(e) if e.is_unreachable() => {
+                tracing::warn!(error = %e.chain_text(), retry_in_s = backoff.as_secs(), "the server cannot be reached yet; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+            }
+            Err(e) if e.is_tls_failure() => {
+                anyhow::bail!(
+                    "joining the cluster: {}: the server's certificate could not be verified with {} (is --ca-cert the server's <data-dir>/tls/ca.crt, and is --server an address the server's certificate names?)",
+                    e.chain_text(),
+                    args.ca_cert.display()
+                )
+            }
+            Err(e) => anyhow::bail!("joining the cluster: {}", e.chain_text()),
+        }
+    }
+}
+
 /// `ferrokube agent`.
-pub async fn agent(args: AgentArgs) -> anyhow::Result<()> {
+pub async fn agent(mut args: AgentArgs) -> anyhow::Result<()> {
     let agent_dir = args.data_dir.join("agent");
     std::fs::create_dir_all(&agent_dir).with_context(|| format!("creating {}", agent_dir.display()))?;
     let ca_pem = std::fs::read_to_string(&args.ca_cert).with_context(|| format!("reading the cluster CA {}", args.ca_cert.display()))?;
+    if pki::cert_info(&ca_pem).is_none() {
+        anyhow::bail!("--ca-cert {}: no PEM certificate in it (the server's <data-dir>/tls/ca.crt is)", args.ca_cert.display());
+    }
+    if args.node.node_ip.is_none() {
+        args.node.node_ip = address_towards(&args.server);
+    }
     let mut cfg = kubelet_config(&args.node, &agent_dir)?;
     cfg.client_ca_pem = ca_pem.clone();
     let now = jiff::Timestamp::now().as_second();
     let valid = kubelet::identity::client_cert_expiry(&agent_dir).is_some_and(|exp| exp > now + 60);
     let current = if valid { kubelet::identity::current_kubeconfig(&agent_dir, &args.server, &ca_pem, &cfg.node_name)? } else { None };
     let kubeconfig = if let Some(kc) = current {
+        tracing::info!(node = %cfg.node_name, "using the node's existing client certificate");
         kc
     } else {
-        let token = args.token.clone().context("this node has no valid certificate yet: pass --token (ferrokube token create on the server prints one)")?;
-        tracing::info!(node = %cfg.node_name, server = %args.server, "requesting the node's certificate with the bootstrap token");
-        kubelet::identity::bootstrap(&args.server, &ca_pem, &token, &cfg.node_name, &agent_dir).await.context("joining the cluster")?
+        join(&args, &ca_pem, &cfg.node_name, &agent_dir).await?
     };
     let rt = start_runtime(&args.node, &agent_dir, &agent_dir.join("cni").join("net.d")).await;
     let containerd = rt.containerd;
@@ -297,4 +350,24 @@ pub async fn token(cmd: TokenCommand) -> anyhow::Result<()> {
     let ttl = crate::datastore::parse_interval(&args.ttl)?;
     println!("{}", create_token(&client, &args.description, ttl).await?);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_node_address_is_the_one_on_the_route_to_the_server() {
+        assert_eq!(address_towards("https://127.0.0.1:6443"), Some("127.0.0.1".parse().unwrap()));
+        assert_eq!(address_towards("https://127.0.0.1"), Some("127.0.0.1".parse().unwrap()));
+        assert_eq!(address_towards("https://[::1]:6443/"), "::1".parse().ok().filter(|_| std::net::UdpSocket::bind("[::1]:0").is_ok()));
+        assert_eq!(address_towards("https://not a host:6443"), None);
+    }
+
+    #[test]
+    fn bad_node_names_are_refused_at_start() {
+        let node = NodeArgs { node_name: Some("Node_1".into()), eviction_hard: "memory.available<100Mi".into(), ..Default::default() };
+        let err = kubelet_config(&node, Path::new("/nonexistent")).unwrap_err().to_string();
+        assert!(err.contains("--node-name") && err.contains("Node_1"), "{err}");
+    }
 }

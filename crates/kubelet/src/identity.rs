@@ -46,6 +46,56 @@ pub enum Error {
     /// The kubeconfig could not be used.
     #[error("kubeconfig: {0}")]
     Kubeconfig(String),
+    /// The server answered the bootstrap token with 401 or 403.
+    #[error("the server refused the bootstrap token (HTTP {code}: {message}): it is mistyped, expired or deleted, or lacks usage-bootstrap-authentication; `ferrokube token create` on the server prints a new one")]
+    TokenRefused {
+        /// The HTTP status.
+        code: u16,
+        /// The server's message.
+        message: String,
+    },
+}
+
+impl Error {
+    /// This error and its causes, as one line.
+    pub fn chain_text(&self) -> String {
+        let mut parts = vec![self.to_string()];
+        for text in self.causes() {
+            // a cause's text often repeats its own cause's: each once
+            if !parts.iter().any(|p| p.contains(&text)) {
+                parts.push(text);
+            }
+        }
+        parts.join(": ")
+    }
+
+    /// The texts of the causes.
+    fn causes(&self) -> Vec<String> {
+        let mut parts = Vec::new();
+        let mut cur: Option<&dyn std::error::Error> = std::error::Error::source(self);
+        while let Some(e) = cur {
+            parts.push(e.to_string());
+            cur = e.source();
+        }
+        parts
+    }
+
+    /// Whether the server could not be reached or answered that it is not ready (a refused or
+    /// failed connection, 5xx, 429): worth trying again. A refused TLS handshake is not.
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            Error::Api(kube::Error::Api(s)) => s.code >= 500 || s.code == 429,
+            Error::Api(_) => !self.is_tls_failure(),
+            _ => false,
+        }
+    }
+
+    /// Whether the server's certificate could not be verified (the wrong CA, say).
+    pub fn is_tls_failure(&self) -> bool {
+        // only the causes: this error's own text says "certificate signing request"
+        let text = self.causes().join(": ").to_lowercase();
+        text.contains("certificate") || text.contains("handshake") || text.contains("tls")
+    }
 }
 
 /// A certificate and key, PEM.
@@ -157,10 +207,22 @@ pub fn write_client_kubeconfig(agent_dir: &Path, server: &str, ca_pem: &str, nod
 
 /// Joins with a bootstrap token: a node client CSR, signed once the controller approves it.
 pub async fn bootstrap(server: &str, ca_pem: &str, token: &str, node: &str, agent_dir: &Path) -> Result<String, Error> {
+    validate_node_name(node).map_err(Error::Kubeconfig)?;
     let boot = client_from_kubeconfig(&token_kubeconfig(server, ca_pem, token)).await?;
     let (csr, key) = node_csr(node, &[], &[])?;
-    let cert = request(&boot, &csr, CLIENT_SIGNER, &["digital signature", "client auth"], Duration::from_secs(120)).await?;
+    let cert = match request(&boot, &csr, CLIENT_SIGNER, &["digital signature", "client auth"], Duration::from_secs(120)).await {
+        Err(Error::Api(kube::Error::Api(s))) if s.code == 401 || s.code == 403 => return Err(Error::TokenRefused { code: s.code, message: s.message }),
+        other => other?,
+    };
     write_client_kubeconfig(agent_dir, server, ca_pem, node, &CertKey { cert_pem: cert, key_pem: key })
+}
+
+/// Checks that `name` can name a Node (a DNS-1123 subdomain: lower-case letters, digits, `-`
+/// and `.`, at most 253 characters), so that a bad `--node-name` fails at start rather than
+/// at every registration attempt.
+pub fn validate_node_name(name: &str) -> Result<(), String> {
+    let errs = apimachinery::validation::is_dns1123_subdomain(name);
+    if errs.is_empty() { Ok(()) } else { Err(format!("node name {name:?}: {}", errs.join("; "))) }
 }
 
 /// Renews the client certificate with the current identity. Returns the new kubeconfig text.
@@ -190,6 +252,26 @@ mod tests {
         assert_eq!(info.organizations, vec!["system:nodes".to_string()]);
         assert_eq!(info.dns_names, vec!["n1".to_string()]);
         assert_eq!(info.ips, vec!["127.0.0.5".parse::<IpAddr>().unwrap()]);
+    }
+
+    #[test]
+    fn node_names_are_dns_subdomains() {
+        assert!(validate_node_name("worker-1.example").is_ok());
+        let err = validate_node_name("Worker_1").unwrap_err();
+        assert!(err.contains("Worker_1") && err.contains("lowercase"), "{err}");
+        assert!(validate_node_name("").is_err());
+    }
+
+    #[test]
+    fn refused_tokens_and_unreachable_servers_are_told_apart() {
+        let status = |code: u16| Error::Api(kube::Error::Api(kube::core::Status { code, message: "m".into(), ..Default::default() }.boxed()));
+        assert!(status(503).is_unreachable());
+        assert!(status(429).is_unreachable());
+        assert!(!status(401).is_unreachable());
+        assert!(!status(403).is_unreachable());
+        let refused = Error::TokenRefused { code: 401, message: "Unauthorized".into() };
+        assert!(!refused.is_unreachable());
+        assert!(refused.to_string().contains("ferrokube token create"));
     }
 
     #[test]
