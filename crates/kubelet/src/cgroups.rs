@@ -194,7 +194,13 @@ impl Cgroups {
     /// have removed). Fails with EBUSY while processes remain.
     pub fn remove_pod(&self, cgroup: &str) -> std::io::Result<()> {
         let mut last = Ok(());
-        for dir in self.dirs(cgroup) {
+        let mut dirs = self.dirs(cgroup);
+        if !self.unified {
+            // in hybrid mode runc also creates the container's cgroup (and so the pod's) in the
+            // controller-less cgroup2 tree beside the v1 hierarchies
+            dirs.push(self.root.join("unified").join(cgroup.trim_start_matches('/')));
+        }
+        for dir in dirs {
             if let Err(e) = remove_tree(&dir) {
                 last = Err(e);
             }
@@ -313,8 +319,11 @@ mod tests {
         assert_eq!(std::fs::read_to_string(d.path().join("memory/kubepods/burstable/podx/memory.limit_in_bytes")).unwrap(), "1048576");
         assert_eq!(std::fs::read_to_string(d.path().join("cpu,cpuacct/kubepods/burstable/podx/cpu.cfs_quota_us")).unwrap(), "50000");
         assert!(cg.exists(&path));
+        // runc's directories in the hybrid cgroup2 tree go too
+        std::fs::create_dir_all(d.path().join("unified/kubepods/burstable/podx/ctr")).unwrap();
         cg.remove_pod(&path).unwrap();
         assert!(!cg.exists(&path));
+        assert!(!d.path().join("unified/kubepods/burstable/podx").exists());
         assert!(d.path().join("pids/kubepods/burstable").exists(), "the QoS level stays");
     }
 }

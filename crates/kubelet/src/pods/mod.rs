@@ -625,6 +625,13 @@ async fn start(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Arc<Pod>, c: &Conta
             return;
         }
     };
+    if let Err(e) = spec::verify_run_as_non_root(pod, c, pulled.user.uid, &pulled.user.username) {
+        if st.said.insert(format!("NonRoot/{}/{e}", c.name)) {
+            k.event(pod, "Warning", "Failed", &format!("Error: {e}"));
+        }
+        st.waiting.insert(c.name.clone(), ("CreateContainerConfigError".into(), e));
+        return;
+    }
     // $(VAR) in command and args expands from the container's environment
     let mut c = c.clone();
     c.command = c.command.map(|v| v.iter().map(|a| crate::env::expand_with_env(a, &envs)).collect());
