@@ -215,6 +215,16 @@ impl Cgroups {
         std::fs::read_to_string(dir.join(file)).ok()?.trim().parse().ok()
     }
 
+    /// Resets the cgroup's memory peak to its current use (v1 `memory.max_usage_in_bytes`; v2
+    /// `memory.peak` where the kernel allows it). Best effort.
+    pub fn reset_peak_memory(&self, cgroup: &str) {
+        let rel = cgroup.trim_start_matches('/');
+        let (dir, file) = if self.unified { (self.root.join(rel), "memory.peak") } else { (self.root.join("memory").join(rel), "memory.max_usage_in_bytes") };
+        if let Err(e) = std::fs::write(dir.join(file), "0") {
+            tracing::debug!(cgroup = %cgroup, error = %e, "resetting the memory peak");
+        }
+    }
+
     /// The memory cgroup's OOM kill count and failcnt for a container cgroup path (v1), for
     /// inferring OOMKilled (containerd here does not report it).
     pub fn oom_evidence(&self, cgroup: &str) -> bool {

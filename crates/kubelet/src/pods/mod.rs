@@ -37,7 +37,23 @@ pub async fn run(k: Arc<Kubelet>) {
     let mut workers: HashMap<String, (watch::Sender<Option<Arc<Pod>>>, tokio::task::JoinHandle<()>)> = HashMap::new();
     let mut seen_in_list: HashSet<String> = HashSet::new();
     let mut listing = false;
-    while let Some(ev) = stream.next().await {
+    let mut relist = tokio::time::interval(RELIST_PERIOD);
+    relist.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut runtime_states: HashMap<String, (String, i32)> = HashMap::new();
+    loop {
+        let ev = tokio::select! {
+            ev = stream.next() => ev,
+            _ = relist.tick() => {
+                // upstream's PLEG: a container or sandbox that changed state wakes its pod's worker
+                for uid in relist_changes(&k, &mut runtime_states).await {
+                    if let Some((tx, _)) = workers.get(&uid) {
+                        tx.send_modify(|_| {});
+                    }
+                }
+                continue;
+            }
+        };
+        let Some(ev) = ev else { break };
         let ev = match ev {
             Ok(ev) => ev,
             Err(e) => {
@@ -90,6 +106,45 @@ pub async fn run(k: Arc<Kubelet>) {
     }
 }
 
+/// How often the runtime's containers and sandboxes are listed to notice state changes
+/// (upstream's PLEG relist period).
+pub const RELIST_PERIOD: Duration = Duration::from_secs(1);
+
+/// Lists the runtime's sandboxes and containers and returns the pod UIDs whose sandbox or
+/// containers appeared, changed state or went away since the last listing.
+async fn relist_changes(k: &Kubelet, last: &mut HashMap<String, (String, i32)>) -> HashSet<String> {
+    let Some(rt) = k.runtime.clone() else { return HashSet::new() };
+    let mut r = rt.runtime.clone();
+    let (Ok(sbs), Ok(cs)) = (
+        r.list_pod_sandbox(api::ListPodSandboxRequest { filter: None }).await,
+        r.list_containers(api::ListContainersRequest { filter: None }).await,
+    ) else {
+        return HashSet::new();
+    };
+    let uid_of = |labels: &HashMap<String, String>| labels.get(spec::LABEL_POD_UID).cloned().unwrap_or_default();
+    let mut now: HashMap<String, (String, i32)> = HashMap::new();
+    for sb in sbs.into_inner().items {
+        now.insert(sb.id.clone(), (uid_of(&sb.labels), sb.state));
+    }
+    for c in cs.into_inner().containers {
+        now.insert(c.id.clone(), (uid_of(&c.labels), c.state));
+    }
+    let mut changed = HashSet::new();
+    for (id, v) in &now {
+        if last.get(id) != Some(v) {
+            changed.insert(v.0.clone());
+        }
+    }
+    for (id, v) in last.iter() {
+        if !now.contains_key(id) {
+            changed.insert(v.0.clone());
+        }
+    }
+    *last = now;
+    changed.remove("");
+    changed
+}
+
 /// Sandboxes whose pod is not bound here any more: stop and remove them with their containers.
 async fn remove_orphans(k: &Kubelet, known: &HashSet<String>) {
     let Some(rt) = k.runtime.clone() else { return };
@@ -138,6 +193,10 @@ pub struct WorkerState {
     last_status: Option<serde_json::Value>,
     /// Containers killed by the kubelet for a failed liveness or startup probe (by id).
     killed_for_probe: HashSet<String>,
+    /// Containers the kubelet stopped itself (deletion, a terminal pod): never OOM kills.
+    stopped: HashSet<String>,
+    /// Per exited container id: whether it was OOM-killed (decided once, see `status::judge_ooms`).
+    oom: HashMap<String, bool>,
     /// The sandbox's IP.
     pod_ip: Option<String>,
 }
@@ -297,6 +356,7 @@ async fn terminate(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Arc<Pod>, grace
     let obs = observe(&rt, &uid).await.ok()?;
     kill_all(k, st, pod, &obs.containers, grace).await;
     let obs = observe(&rt, &uid).await.ok()?;
+    status::judge_ooms(k, st, pod, &obs);
     let status = status::compute(k, st, pod, &obs, true);
     let mut r = rt.runtime.clone();
     for c in &obs.containers {
@@ -322,6 +382,7 @@ async fn kill_all(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Arc<Pod>, contai
     let spec = pod.spec.clone().unwrap_or_default();
     let mut tasks = Vec::new();
     for c in containers.iter().filter(|c| running(c)) {
+        st.stopped.insert(c.id.clone());
         let name = name_of(c).to_string();
         let def = spec.containers.iter().chain(spec.init_containers.iter().flatten()).find(|d| d.name == name).cloned();
         let k = k.clone();
@@ -384,6 +445,7 @@ async fn run_pod(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Arc<Pod>, rt: &cr
     };
 
     let mut obs = observe(rt, &uid).await.map_err(|e| e.message().to_string())?;
+    status::judge_ooms(k, st, pod, &obs);
     let mut r = rt.runtime.clone();
     // the sandbox: create it when there is none or it died (then every container goes too)
     let ready = obs.sandbox.as_ref().is_some_and(|s| s.state == api::PodSandboxState::SandboxReady as i32);
@@ -517,7 +579,9 @@ async fn run_pod(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Arc<Pod>, rt: &cr
     st.probes.retain(|id, _| obs.containers.iter().any(|c| &c.id == id && running(c)));
 
     let _ = k.volumes.refresh(pod).await;
-    let status = status::compute(k, st, pod, &observe(rt, &uid).await.map_err(|e| e.message().to_string())?, false);
+    let obs = observe(rt, &uid).await.map_err(|e| e.message().to_string())?;
+    status::judge_ooms(k, st, pod, &obs);
+    let status = status::compute(k, st, pod, &obs, false);
     status::write(k, st, pod, status).await;
     tracing::trace!(pod = %name, next_ms = soonest.as_millis() as u64, "synced");
     Ok(Next::In(soonest.max(Duration::from_millis(200))))
@@ -525,12 +589,12 @@ async fn run_pod(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Arc<Pod>, rt: &cr
 
 /// Whether a restart must wait; records CrashLoopBackOff. Returns the wait.
 fn back_off(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Pod, c: &Container, l: &api::ContainerStatus) -> Option<Duration> {
-    let finished = l.finished_at / 1_000_000_000;
+    let finished = l.finished_at;
     let ran_for = (l.finished_at - l.started_at).max(0) / 1_000_000_000;
     if ran_for > 600 {
         st.backoff.remove(&c.name);
     }
-    let now = jiff::Timestamp::now().as_second();
+    let now = jiff::Timestamp::now().as_nanosecond() as i64;
     let delay = match st.backoff.get(&c.name) {
         None => {
             st.backoff.insert(c.name.clone(), BACKOFF_INITIAL);
@@ -538,7 +602,7 @@ fn back_off(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Pod, c: &Container, l:
         }
         Some(d) => *d,
     };
-    let until = finished + delay.as_secs() as i64;
+    let until = finished + delay.as_nanos() as i64;
     if now < until {
         let (pname, ns, uid) = spec::ids(pod);
         let msg = format!("back-off {} restarting failed container={} pod={pname}_{ns}({uid})", human(delay), c.name);
@@ -547,7 +611,7 @@ fn back_off(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Pod, c: &Container, l:
         if st.said.insert(key) {
             k.event(pod, "Warning", "BackOff", &format!("Back-off restarting failed container {} in pod {pname}_{ns}({uid})", c.name));
         }
-        return Some(Duration::from_secs((until - now).max(1) as u64));
+        return Some(Duration::from_nanos((until - now).max(100_000_000) as u64));
     }
     st.backoff.insert(c.name.clone(), (delay * 2).min(BACKOFF_MAX));
     None
