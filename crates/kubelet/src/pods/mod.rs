@@ -529,8 +529,7 @@ async fn run_pod(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Arc<Pod>, rt: &cr
                 break;
             }
             _ => {
-                start(k, st, pod, c, 0, &sandbox.id, &sb_config, &pod_ip, &mounts).await;
-                soonest = Duration::from_millis(300);
+                soonest = after_start(start(k, st, pod, c, 0, &sandbox.id, &sb_config, &pod_ip, &mounts).await);
                 if !sidecar || c.startup_probe.is_some() {
                     initialized = false;
                     break;
@@ -552,14 +551,10 @@ async fn run_pod(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Arc<Pod>, rt: &cr
                         soonest = soonest.min(wait);
                         continue;
                     }
-                    start(k, st, pod, c, attempt_of(l) + 1, &sandbox.id, &sb_config, &pod_ip, &mounts).await;
-                    soonest = Duration::from_millis(300);
+                    soonest = after_start(start(k, st, pod, c, attempt_of(l) + 1, &sandbox.id, &sb_config, &pod_ip, &mounts).await);
                 }
                 Some(_) => soonest = Duration::from_millis(300),
-                None => {
-                    start(k, st, pod, c, 0, &sandbox.id, &sb_config, &pod_ip, &mounts).await;
-                    soonest = Duration::from_millis(300);
-                }
+                None => soonest = after_start(start(k, st, pod, c, 0, &sandbox.id, &sb_config, &pod_ip, &mounts).await),
             }
         }
     }
@@ -622,9 +617,16 @@ fn human(d: Duration) -> String {
     if s >= 60 && s % 60 == 0 { format!("{}m0s", s / 60) } else if s >= 60 { format!("{}m{}s", s / 60, s % 60) } else { format!("{s}s") }
 }
 
+/// When to sync again after a start: soon after a success (hooks, probes), later after a failure
+/// (a config or pull error is retried every 2 s, not in a tight loop that repeats its event).
+fn after_start(started: bool) -> Duration {
+    if started { Duration::from_millis(300) } else { Duration::from_secs(2) }
+}
+
+/// Creates and starts a container; false when it could not (the waiting reason is recorded).
 #[allow(clippy::too_many_arguments)]
-async fn start(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Arc<Pod>, c: &Container, attempt: u32, sandbox_id: &str, sb_config: &api::PodSandboxConfig, pod_ip: &str, mounts: &crate::volumes::PodVolumes) {
-    let Some(rt) = k.runtime.clone() else { return };
+async fn start(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Arc<Pod>, c: &Container, attempt: u32, sandbox_id: &str, sb_config: &api::PodSandboxConfig, pod_ip: &str, mounts: &crate::volumes::PodVolumes) -> bool {
+    let Some(rt) = k.runtime.clone() else { return false };
     let image = spec::normalise_image(c.image.as_deref().unwrap_or(""));
     if let Some((_, until)) = st.pull_backoff.get(&c.name)
         && Instant::now() < *until
@@ -634,7 +636,7 @@ async fn start(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Arc<Pod>, c: &Conta
         if st.said.insert(format!("ImagePullBackOff/{}", c.name)) {
             k.event(pod, "Normal", "BackOff", &msg);
         }
-        return;
+        return false;
     }
     let user_image = c.image.clone().unwrap_or_default();
     let need_pull_event = st.said.insert(format!("Pulling/{}/{attempt}", c.name));
@@ -662,7 +664,7 @@ async fn start(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Arc<Pod>, c: &Conta
             k.event(pod, "Warning", "Failed", &format!("Failed to pull image \"{user_image}\": {}", e.message));
             k.event(pod, "Warning", "Failed", &format!("Error: {}", e.reason));
             st.waiting.insert(c.name.clone(), (e.reason.to_string(), e.message));
-            return;
+            return false;
         }
     };
     let host_ips = vec![k.config.node_ip.to_string()];
@@ -678,7 +680,7 @@ async fn start(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Arc<Pod>, c: &Conta
         Err(e) => {
             st.waiting.insert(c.name.clone(), ("CreateContainerConfigError".into(), e.to_string()));
             k.event(pod, "Warning", "Failed", &format!("Error: {e}"));
-            return;
+            return false;
         }
     };
     let container_mounts = match mounts.mounts(&c.name, &envs) {
@@ -686,7 +688,7 @@ async fn start(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Arc<Pod>, c: &Conta
         Err(e) => {
             st.waiting.insert(c.name.clone(), ("CreateContainerConfigError".into(), e.to_string()));
             k.event(pod, "Warning", "Failed", &format!("Error: {e}"));
-            return;
+            return false;
         }
     };
     if let Err(e) = spec::verify_run_as_non_root(pod, c, pulled.user.uid, &pulled.user.username) {
@@ -694,7 +696,7 @@ async fn start(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Arc<Pod>, c: &Conta
             k.event(pod, "Warning", "Failed", &format!("Error: {e}"));
         }
         st.waiting.insert(c.name.clone(), ("CreateContainerConfigError".into(), e));
-        return;
+        return false;
     }
     // $(VAR) in command and args expands from the container's environment
     let mut c = c.clone();
@@ -708,14 +710,14 @@ async fn start(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Arc<Pod>, c: &Conta
         Err(e) => {
             st.waiting.insert(c.name.clone(), ("CreateContainerError".into(), e.message().to_string()));
             k.event(pod, "Warning", "Failed", &format!("Error: {}", e.message()));
-            return;
+            return false;
         }
     };
     k.event(pod, "Normal", "Created", &format!("Created container {}", c.name));
     if let Err(e) = r.start_container(api::StartContainerRequest { container_id: id.clone() }).await {
         st.waiting.insert(c.name.clone(), ("RunContainerError".into(), e.message().to_string()));
         k.event(pod, "Warning", "Failed", &format!("Error: {}", e.message()));
-        return;
+        return false;
     }
     st.waiting.remove(&c.name);
     k.event(pod, "Normal", "Started", &format!("Started container {}", c.name));
@@ -744,6 +746,7 @@ async fn start(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Arc<Pod>, c: &Conta
             kill_container(k, pod, Some(c), &id, &c.name, Instant::now() + Duration::from_secs(2), &format!("FailedPostStartHook: stopping container {} because", c.name)).await;
         }
     }
+    true
 }
 
 /// Runs the probes due for a running container; kills it when liveness or startup fails.
