@@ -331,6 +331,10 @@ mod tests {
         assert!(cg.exists(&path));
         // runc's directories in the hybrid cgroup2 tree go too
         std::fs::create_dir_all(d.path().join("unified/kubepods/burstable/podx/ctr")).unwrap();
+        // on cgroupfs the control files go with rmdir; here they are plain files
+        for f in ["memory/kubepods/burstable/podx/memory.limit_in_bytes", "cpu,cpuacct/kubepods/burstable/podx/cpu.shares", "cpu,cpuacct/kubepods/burstable/podx/cpu.cfs_period_us", "cpu,cpuacct/kubepods/burstable/podx/cpu.cfs_quota_us"] {
+            std::fs::remove_file(d.path().join(f)).unwrap();
+        }
         cg.remove_pod(&path).unwrap();
         assert!(!cg.exists(&path));
         assert!(!d.path().join("unified/kubepods/burstable/podx").exists());

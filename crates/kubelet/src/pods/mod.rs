@@ -34,7 +34,7 @@ pub async fn run(k: Arc<Kubelet>) {
     let api: Api<Pod> = Api::all(k.client.clone());
     let cfg = watcher::Config::default().fields(&format!("spec.nodeName={}", k.config.node_name));
     let mut stream = std::pin::pin!(watcher(api, cfg));
-    let mut workers: HashMap<String, (watch::Sender<Option<Arc<Pod>>>, tokio::task::JoinHandle<()>)> = HashMap::new();
+    let mut workers: HashMap<String, Worker> = HashMap::new();
     let mut seen_in_list: HashSet<String> = HashSet::new();
     let mut listing = false;
     let mut relist = tokio::time::interval(RELIST_PERIOD);
@@ -105,6 +105,9 @@ pub async fn run(k: Arc<Kubelet>) {
         }
     }
 }
+
+/// A pod worker: the channel that hands it the pod's latest object (None: deleted) and its task.
+type Worker = (watch::Sender<Option<Arc<Pod>>>, tokio::task::JoinHandle<()>);
 
 /// How often the runtime's containers and sandboxes are listed to notice state changes
 /// (upstream's PLEG relist period).
@@ -614,7 +617,7 @@ fn back_off(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Pod, c: &Container, l:
 
 fn human(d: Duration) -> String {
     let s = d.as_secs();
-    if s >= 60 && s % 60 == 0 { format!("{}m0s", s / 60) } else if s >= 60 { format!("{}m{}s", s / 60, s % 60) } else { format!("{s}s") }
+    if s >= 60 { format!("{}m{}s", s / 60, s % 60) } else { format!("{s}s") }
 }
 
 /// When to sync again after a start: soon after a success (hooks, probes), later after a failure

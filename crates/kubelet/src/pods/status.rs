@@ -181,7 +181,7 @@ pub fn compute(k: &Kubelet, st: &WorkerState, pod: &Pod, obs: &Observed, termina
     let mut initialized = true;
     for c in spec.init_containers.iter().flatten() {
         let sidecar = c.restart_policy.as_deref() == Some("Always");
-        let st_json = container_status(k, st, pod, obs, c, true, if initialized { "PodInitializing" } else { "PodInitializing" });
+        let st_json = container_status(k, st, pod, obs, c, true, "PodInitializing");
         let (latest, _) = attempts(obs, &c.name);
         let done = match latest {
             Some(l) if sidecar => running(l) && container_started(st, l),
@@ -242,9 +242,7 @@ pub fn compute(k: &Kubelet, st: &WorkerState, pod: &Pod, obs: &Observed, termina
         "Failed"
     } else if terminating {
         if n_succeeded == total && total > 0 { "Succeeded" } else { "Failed" }
-    } else if !initialized {
-        "Pending"
-    } else if n_waiting > 0 && n_restarted == 0 && n_running == 0 {
+    } else if !initialized || (n_waiting > 0 && n_restarted == 0 && n_running == 0) {
         "Pending"
     } else if n_running > 0 || n_waiting > 0 {
         "Running"
@@ -262,7 +260,7 @@ pub fn compute(k: &Kubelet, st: &WorkerState, pod: &Pod, obs: &Observed, termina
     let sandbox_ready = obs.sandbox.as_ref().is_some_and(|s| s.state == api::PodSandboxState::SandboxReady as i32) && !terminating;
     let containers_ready = unready.is_empty() && total > 0 && initialized && phase == "Running";
     let gates: Vec<String> = spec.readiness_gates.iter().flatten().map(|g| g.condition_type.clone()).collect();
-    let gates_unready: Vec<String> = gates.iter().filter(|g| !old_conditions.iter().any(|c| &c["type"] == g.as_str() && c["status"] == "True")).cloned().collect();
+    let gates_unready: Vec<String> = gates.iter().filter(|g| !old_conditions.iter().any(|c| c["type"] == g.as_str() && c["status"] == "True")).cloned().collect();
     let list = |v: &[String]| format!("[{}]", v.join(" "));
     let mut conditions: Vec<Value> = old_conditions
         .iter()
