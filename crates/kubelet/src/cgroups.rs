@@ -194,7 +194,13 @@ impl Cgroups {
     /// have removed). Fails with EBUSY while processes remain.
     pub fn remove_pod(&self, cgroup: &str) -> std::io::Result<()> {
         let mut last = Ok(());
-        for dir in self.dirs(cgroup) {
+        let mut dirs = self.dirs(cgroup);
+        if !self.unified {
+            // in hybrid mode runc also creates the container's cgroup (and so the pod's) in the
+            // controller-less cgroup2 tree beside the v1 hierarchies
+            dirs.push(self.root.join("unified").join(cgroup.trim_start_matches('/')));
+        }
+        for dir in dirs {
             if let Err(e) = remove_tree(&dir) {
                 last = Err(e);
             }
@@ -207,6 +213,16 @@ impl Cgroups {
         let rel = cgroup.trim_start_matches('/');
         let (dir, file) = if self.unified { (self.root.join(rel), "memory.peak") } else { (self.root.join("memory").join(rel), "memory.max_usage_in_bytes") };
         std::fs::read_to_string(dir.join(file)).ok()?.trim().parse().ok()
+    }
+
+    /// Resets the cgroup's memory peak to its current use (v1 `memory.max_usage_in_bytes`; v2
+    /// `memory.peak` where the kernel allows it). Best effort.
+    pub fn reset_peak_memory(&self, cgroup: &str) {
+        let rel = cgroup.trim_start_matches('/');
+        let (dir, file) = if self.unified { (self.root.join(rel), "memory.peak") } else { (self.root.join("memory").join(rel), "memory.max_usage_in_bytes") };
+        if let Err(e) = std::fs::write(dir.join(file), "0") {
+            tracing::debug!(cgroup = %cgroup, error = %e, "resetting the memory peak");
+        }
     }
 
     /// The memory cgroup's OOM kill count and failcnt for a container cgroup path (v1), for
@@ -313,8 +329,15 @@ mod tests {
         assert_eq!(std::fs::read_to_string(d.path().join("memory/kubepods/burstable/podx/memory.limit_in_bytes")).unwrap(), "1048576");
         assert_eq!(std::fs::read_to_string(d.path().join("cpu,cpuacct/kubepods/burstable/podx/cpu.cfs_quota_us")).unwrap(), "50000");
         assert!(cg.exists(&path));
+        // runc's directories in the hybrid cgroup2 tree go too
+        std::fs::create_dir_all(d.path().join("unified/kubepods/burstable/podx/ctr")).unwrap();
+        // on cgroupfs the control files go with rmdir; here they are plain files
+        for f in ["memory/kubepods/burstable/podx/memory.limit_in_bytes", "cpu,cpuacct/kubepods/burstable/podx/cpu.shares", "cpu,cpuacct/kubepods/burstable/podx/cpu.cfs_period_us", "cpu,cpuacct/kubepods/burstable/podx/cpu.cfs_quota_us"] {
+            std::fs::remove_file(d.path().join(f)).unwrap();
+        }
         cg.remove_pod(&path).unwrap();
         assert!(!cg.exists(&path));
+        assert!(!d.path().join("unified/kubepods/burstable/podx").exists());
         assert!(d.path().join("pids/kubepods/burstable").exists(), "the QoS level stays");
     }
 }

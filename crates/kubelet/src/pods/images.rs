@@ -78,18 +78,47 @@ pub struct Pulled {
     pub pulled: bool,
     /// Pull duration.
     pub took: std::time::Duration,
+    /// The user the image runs as.
+    pub user: ImageUser,
+}
+
+/// The user an image's config names, as CRI ImageStatus reports it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImageUser {
+    /// A numeric user.
+    pub uid: Option<i64>,
+    /// A user name (when not numeric).
+    pub username: String,
+}
+
+impl ImageUser {
+    /// Upstream's `getImageUser`: a numeric uid, else a name, else root.
+    pub fn from_image(image: &api::Image) -> ImageUser {
+        match (&image.uid, image.username.as_str()) {
+            (Some(u), _) => ImageUser { uid: Some(u.value), username: String::new() },
+            (None, name) if !name.is_empty() => ImageUser { uid: None, username: name.to_string() },
+            _ => ImageUser { uid: Some(0), username: String::new() },
+        }
+    }
+}
+
+async fn image_user(images: &mut api::image_service_client::ImageServiceClient<tonic::transport::Channel>, image: &str) -> ImageUser {
+    let spec = api::ImageSpec { image: image.into(), ..Default::default() };
+    images
+        .image_status(api::ImageStatusRequest { image: Some(spec), verbose: false })
+        .await
+        .ok()
+        .and_then(|r| r.into_inner().image)
+        .map(|i| ImageUser::from_image(&i))
+        .unwrap_or(ImageUser { uid: Some(0), username: String::new() })
 }
 
 /// Makes the container's image present per its pull policy.
 pub async fn ensure(rt: &cri::Runtime, client: &kube::Client, pod: &Pod, c: &Container, image: &str) -> Result<Pulled, PullError> {
     let mut images = rt.images.clone();
     let spec = api::ImageSpec { image: image.into(), ..Default::default() };
-    let present = images
-        .image_status(api::ImageStatusRequest { image: Some(spec.clone()), verbose: false })
-        .await
-        .ok()
-        .and_then(|r| r.into_inner().image)
-        .map(|i| i.id);
+    let present_image = images.image_status(api::ImageStatusRequest { image: Some(spec.clone()), verbose: false }).await.ok().and_then(|r| r.into_inner().image);
+    let present = present_image.as_ref().map(|i| i.id.clone());
     let tag_latest = !image.contains('@') && image.ends_with(":latest");
     let policy = c.image_pull_policy.clone().unwrap_or_else(|| if tag_latest { "Always".into() } else { "IfNotPresent".into() });
     match (policy.as_str(), &present) {
@@ -99,7 +128,10 @@ pub async fn ensure(rt: &cri::Runtime, client: &kube::Client, pod: &Pod, c: &Con
                 message: format!("Container image \"{}\" is not present with pull policy of Never", c.image.clone().unwrap_or_default()),
             });
         }
-        ("Never" | "IfNotPresent", Some(id)) => return Ok(Pulled { image_ref: id.clone(), pulled: false, took: Default::default() }),
+        ("Never" | "IfNotPresent", Some(id)) => {
+            let user = present_image.as_ref().map(ImageUser::from_image).unwrap_or_default();
+            return Ok(Pulled { image_ref: id.clone(), pulled: false, took: Default::default(), user });
+        }
         _ => {}
     }
     let started = std::time::Instant::now();
@@ -107,7 +139,11 @@ pub async fn ensure(rt: &cri::Runtime, client: &kube::Client, pod: &Pod, c: &Con
     let mut last = String::new();
     for auth in auths.into_iter().map(Some).chain(std::iter::once(None)) {
         match images.pull_image(api::PullImageRequest { image: Some(spec.clone()), auth, sandbox_config: None }).await {
-            Ok(r) => return Ok(Pulled { image_ref: r.into_inner().image_ref, pulled: true, took: started.elapsed() }),
+            Ok(r) => {
+                let image_ref = r.into_inner().image_ref;
+                let user = image_user(&mut images, &image_ref).await;
+                return Ok(Pulled { image_ref, pulled: true, took: started.elapsed(), user });
+            }
             Err(e) => last = e.message().to_string(),
         }
     }

@@ -34,10 +34,26 @@ pub async fn run(k: Arc<Kubelet>) {
     let api: Api<Pod> = Api::all(k.client.clone());
     let cfg = watcher::Config::default().fields(&format!("spec.nodeName={}", k.config.node_name));
     let mut stream = std::pin::pin!(watcher(api, cfg));
-    let mut workers: HashMap<String, (watch::Sender<Option<Arc<Pod>>>, tokio::task::JoinHandle<()>)> = HashMap::new();
+    let mut workers: HashMap<String, Worker> = HashMap::new();
     let mut seen_in_list: HashSet<String> = HashSet::new();
     let mut listing = false;
-    while let Some(ev) = stream.next().await {
+    let mut relist = tokio::time::interval(RELIST_PERIOD);
+    relist.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut runtime_states: HashMap<String, (String, i32)> = HashMap::new();
+    loop {
+        let ev = tokio::select! {
+            ev = stream.next() => ev,
+            _ = relist.tick() => {
+                // upstream's PLEG: a container or sandbox that changed state wakes its pod's worker
+                for uid in relist_changes(&k, &mut runtime_states).await {
+                    if let Some((tx, _)) = workers.get(&uid) {
+                        tx.send_modify(|_| {});
+                    }
+                }
+                continue;
+            }
+        };
+        let Some(ev) = ev else { break };
         let ev = match ev {
             Ok(ev) => ev,
             Err(e) => {
@@ -90,6 +106,48 @@ pub async fn run(k: Arc<Kubelet>) {
     }
 }
 
+/// A pod worker: the channel that hands it the pod's latest object (None: deleted) and its task.
+type Worker = (watch::Sender<Option<Arc<Pod>>>, tokio::task::JoinHandle<()>);
+
+/// How often the runtime's containers and sandboxes are listed to notice state changes
+/// (upstream's PLEG relist period).
+pub const RELIST_PERIOD: Duration = Duration::from_secs(1);
+
+/// Lists the runtime's sandboxes and containers and returns the pod UIDs whose sandbox or
+/// containers appeared, changed state or went away since the last listing.
+async fn relist_changes(k: &Kubelet, last: &mut HashMap<String, (String, i32)>) -> HashSet<String> {
+    let Some(rt) = k.runtime.clone() else { return HashSet::new() };
+    let mut r = rt.runtime.clone();
+    let (Ok(sbs), Ok(cs)) = (
+        r.list_pod_sandbox(api::ListPodSandboxRequest { filter: None }).await,
+        r.list_containers(api::ListContainersRequest { filter: None }).await,
+    ) else {
+        return HashSet::new();
+    };
+    let uid_of = |labels: &HashMap<String, String>| labels.get(spec::LABEL_POD_UID).cloned().unwrap_or_default();
+    let mut now: HashMap<String, (String, i32)> = HashMap::new();
+    for sb in sbs.into_inner().items {
+        now.insert(sb.id.clone(), (uid_of(&sb.labels), sb.state));
+    }
+    for c in cs.into_inner().containers {
+        now.insert(c.id.clone(), (uid_of(&c.labels), c.state));
+    }
+    let mut changed = HashSet::new();
+    for (id, v) in &now {
+        if last.get(id) != Some(v) {
+            changed.insert(v.0.clone());
+        }
+    }
+    for (id, v) in last.iter() {
+        if !now.contains_key(id) {
+            changed.insert(v.0.clone());
+        }
+    }
+    *last = now;
+    changed.remove("");
+    changed
+}
+
 /// Sandboxes whose pod is not bound here any more: stop and remove them with their containers.
 async fn remove_orphans(k: &Kubelet, known: &HashSet<String>) {
     let Some(rt) = k.runtime.clone() else { return };
@@ -138,6 +196,10 @@ pub struct WorkerState {
     last_status: Option<serde_json::Value>,
     /// Containers killed by the kubelet for a failed liveness or startup probe (by id).
     killed_for_probe: HashSet<String>,
+    /// Containers the kubelet stopped itself (deletion, a terminal pod): never OOM kills.
+    stopped: HashSet<String>,
+    /// Per exited container id: whether it was OOM-killed (decided once, see `status::judge_ooms`).
+    oom: HashMap<String, bool>,
     /// The sandbox's IP.
     pod_ip: Option<String>,
 }
@@ -332,6 +394,7 @@ async fn terminate(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Arc<Pod>, grace
     let obs = observe(&rt, &uid).await.ok()?;
     kill_all(k, st, pod, &obs.containers, grace).await;
     let obs = observe(&rt, &uid).await.ok()?;
+    status::judge_ooms(k, st, pod, &obs);
     let status = status::compute(k, st, pod, &obs, true);
     let mut r = rt.runtime.clone();
     for c in &obs.containers {
@@ -357,6 +420,7 @@ async fn kill_all(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Arc<Pod>, contai
     let spec = pod.spec.clone().unwrap_or_default();
     let mut tasks = Vec::new();
     for c in containers.iter().filter(|c| running(c)) {
+        st.stopped.insert(c.id.clone());
         let name = name_of(c).to_string();
         let def = spec.containers.iter().chain(spec.init_containers.iter().flatten()).find(|d| d.name == name).cloned();
         let k = k.clone();
@@ -420,6 +484,7 @@ async fn run_pod(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Arc<Pod>, rt: &cr
     };
 
     let mut obs = observe(rt, &uid).await.map_err(|e| e.message().to_string())?;
+    status::judge_ooms(k, st, pod, &obs);
     let mut r = rt.runtime.clone();
     // the sandbox: create it when there is none or it died (then every container goes too)
     let ready = obs.sandbox.as_ref().is_some_and(|s| s.state == api::PodSandboxState::SandboxReady as i32);
@@ -503,8 +568,7 @@ async fn run_pod(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Arc<Pod>, rt: &cr
                 break;
             }
             _ => {
-                start(k, st, pod, c, 0, &sandbox.id, &sb_config, &pod_ip, &mounts).await;
-                soonest = Duration::from_millis(300);
+                soonest = after_start(start(k, st, pod, c, 0, &sandbox.id, &sb_config, &pod_ip, &mounts).await);
                 if !sidecar || c.startup_probe.is_some() {
                     initialized = false;
                     break;
@@ -526,14 +590,10 @@ async fn run_pod(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Arc<Pod>, rt: &cr
                         soonest = soonest.min(wait);
                         continue;
                     }
-                    start(k, st, pod, c, attempt_of(l) + 1, &sandbox.id, &sb_config, &pod_ip, &mounts).await;
-                    soonest = Duration::from_millis(300);
+                    soonest = after_start(start(k, st, pod, c, attempt_of(l) + 1, &sandbox.id, &sb_config, &pod_ip, &mounts).await);
                 }
                 Some(_) => soonest = Duration::from_millis(300),
-                None => {
-                    start(k, st, pod, c, 0, &sandbox.id, &sb_config, &pod_ip, &mounts).await;
-                    soonest = Duration::from_millis(300);
-                }
+                None => soonest = after_start(start(k, st, pod, c, 0, &sandbox.id, &sb_config, &pod_ip, &mounts).await),
             }
         }
     }
@@ -553,7 +613,9 @@ async fn run_pod(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Arc<Pod>, rt: &cr
     st.probes.retain(|id, _| obs.containers.iter().any(|c| &c.id == id && running(c)));
 
     let _ = k.volumes.refresh(pod).await;
-    let status = status::compute(k, st, pod, &observe(rt, &uid).await.map_err(|e| e.message().to_string())?, false);
+    let obs = observe(rt, &uid).await.map_err(|e| e.message().to_string())?;
+    status::judge_ooms(k, st, pod, &obs);
+    let status = status::compute(k, st, pod, &obs, false);
     status::write(k, st, pod, status).await;
     tracing::trace!(pod = %name, next_ms = soonest.as_millis() as u64, "synced");
     Ok(Next::In(soonest.max(Duration::from_millis(200))))
@@ -561,12 +623,12 @@ async fn run_pod(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Arc<Pod>, rt: &cr
 
 /// Whether a restart must wait; records CrashLoopBackOff. Returns the wait.
 fn back_off(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Pod, c: &Container, l: &api::ContainerStatus) -> Option<Duration> {
-    let finished = l.finished_at / 1_000_000_000;
+    let finished = l.finished_at;
     let ran_for = (l.finished_at - l.started_at).max(0) / 1_000_000_000;
     if ran_for > 600 {
         st.backoff.remove(&c.name);
     }
-    let now = jiff::Timestamp::now().as_second();
+    let now = jiff::Timestamp::now().as_nanosecond() as i64;
     let delay = match st.backoff.get(&c.name) {
         None => {
             st.backoff.insert(c.name.clone(), BACKOFF_INITIAL);
@@ -574,7 +636,7 @@ fn back_off(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Pod, c: &Container, l:
         }
         Some(d) => *d,
     };
-    let until = finished + delay.as_secs() as i64;
+    let until = finished + delay.as_nanos() as i64;
     if now < until {
         let (pname, ns, uid) = spec::ids(pod);
         let msg = format!("back-off {} restarting failed container={} pod={pname}_{ns}({uid})", human(delay), c.name);
@@ -583,7 +645,7 @@ fn back_off(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Pod, c: &Container, l:
         if st.said.insert(key) {
             k.event(pod, "Warning", "BackOff", &format!("Back-off restarting failed container {} in pod {pname}_{ns}({uid})", c.name));
         }
-        return Some(Duration::from_secs((until - now).max(1) as u64));
+        return Some(Duration::from_nanos((until - now).max(100_000_000) as u64));
     }
     st.backoff.insert(c.name.clone(), (delay * 2).min(BACKOFF_MAX));
     None
@@ -591,12 +653,19 @@ fn back_off(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Pod, c: &Container, l:
 
 fn human(d: Duration) -> String {
     let s = d.as_secs();
-    if s >= 60 && s % 60 == 0 { format!("{}m0s", s / 60) } else if s >= 60 { format!("{}m{}s", s / 60, s % 60) } else { format!("{s}s") }
+    if s >= 60 { format!("{}m{}s", s / 60, s % 60) } else { format!("{s}s") }
 }
 
+/// When to sync again after a start: soon after a success (hooks, probes), later after a failure
+/// (a config or pull error is retried every 2 s, not in a tight loop that repeats its event).
+fn after_start(started: bool) -> Duration {
+    if started { Duration::from_millis(300) } else { Duration::from_secs(2) }
+}
+
+/// Creates and starts a container; false when it could not (the waiting reason is recorded).
 #[allow(clippy::too_many_arguments)]
-async fn start(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Arc<Pod>, c: &Container, attempt: u32, sandbox_id: &str, sb_config: &api::PodSandboxConfig, pod_ip: &str, mounts: &crate::volumes::PodVolumes) {
-    let Some(rt) = k.runtime.clone() else { return };
+async fn start(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Arc<Pod>, c: &Container, attempt: u32, sandbox_id: &str, sb_config: &api::PodSandboxConfig, pod_ip: &str, mounts: &crate::volumes::PodVolumes) -> bool {
+    let Some(rt) = k.runtime.clone() else { return false };
     let image = spec::normalise_image(c.image.as_deref().unwrap_or(""));
     if let Some((_, until)) = st.pull_backoff.get(&c.name)
         && Instant::now() < *until
@@ -606,7 +675,7 @@ async fn start(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Arc<Pod>, c: &Conta
         if st.said.insert(format!("ImagePullBackOff/{}", c.name)) {
             k.event(pod, "Normal", "BackOff", &msg);
         }
-        return;
+        return false;
     }
     let user_image = c.image.clone().unwrap_or_default();
     let need_pull_event = st.said.insert(format!("Pulling/{}/{attempt}", c.name));
@@ -634,7 +703,7 @@ async fn start(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Arc<Pod>, c: &Conta
             k.event(pod, "Warning", "Failed", &format!("Failed to pull image \"{user_image}\": {}", e.message));
             k.event(pod, "Warning", "Failed", &format!("Error: {}", e.reason));
             st.waiting.insert(c.name.clone(), (e.reason.to_string(), e.message));
-            return;
+            return false;
         }
     };
     let host_ips = vec![k.config.node_ip.to_string()];
@@ -650,7 +719,7 @@ async fn start(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Arc<Pod>, c: &Conta
         Err(e) => {
             st.waiting.insert(c.name.clone(), ("CreateContainerConfigError".into(), e.to_string()));
             k.event(pod, "Warning", "Failed", &format!("Error: {e}"));
-            return;
+            return false;
         }
     };
     let container_mounts = match mounts.mounts(&c.name, &envs) {
@@ -658,9 +727,16 @@ async fn start(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Arc<Pod>, c: &Conta
         Err(e) => {
             st.waiting.insert(c.name.clone(), ("CreateContainerConfigError".into(), e.to_string()));
             k.event(pod, "Warning", "Failed", &format!("Error: {e}"));
-            return;
+            return false;
         }
     };
+    if let Err(e) = spec::verify_run_as_non_root(pod, c, pulled.user.uid, &pulled.user.username) {
+        if st.said.insert(format!("NonRoot/{}/{e}", c.name)) {
+            k.event(pod, "Warning", "Failed", &format!("Error: {e}"));
+        }
+        st.waiting.insert(c.name.clone(), ("CreateContainerConfigError".into(), e));
+        return false;
+    }
     // $(VAR) in command and args expands from the container's environment
     let mut c = c.clone();
     c.command = c.command.map(|v| v.iter().map(|a| crate::env::expand_with_env(a, &envs)).collect());
@@ -673,14 +749,14 @@ async fn start(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Arc<Pod>, c: &Conta
         Err(e) => {
             st.waiting.insert(c.name.clone(), ("CreateContainerError".into(), e.message().to_string()));
             k.event(pod, "Warning", "Failed", &format!("Error: {}", e.message()));
-            return;
+            return false;
         }
     };
     k.event(pod, "Normal", "Created", &format!("Created container {}", c.name));
     if let Err(e) = r.start_container(api::StartContainerRequest { container_id: id.clone() }).await {
         st.waiting.insert(c.name.clone(), ("RunContainerError".into(), e.message().to_string()));
         k.event(pod, "Warning", "Failed", &format!("Error: {}", e.message()));
-        return;
+        return false;
     }
     st.waiting.remove(&c.name);
     k.event(pod, "Normal", "Started", &format!("Started container {}", c.name));
@@ -709,6 +785,7 @@ async fn start(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Arc<Pod>, c: &Conta
             kill_container(k, pod, Some(c), &id, &c.name, Instant::now() + Duration::from_secs(2), &format!("FailedPostStartHook: stopping container {} because", c.name)).await;
         }
     }
+    true
 }
 
 /// Runs the probes due for a running container; kills it when liveness or startup fails.

@@ -259,6 +259,33 @@ pub fn security(pod: &Pod, c: &Container) -> api::LinuxContainerSecurityContext 
     }
 }
 
+/// Upstream's `verifyRunAsNonRoot`: with `runAsNonRoot` in the effective security context
+/// (container over pod), the container must not run as uid 0, whether by its `runAsUser` or by
+/// the image's user. The error is the container's CreateContainerConfigError message.
+pub fn verify_run_as_non_root(pod: &Pod, c: &Container, image_uid: Option<i64>, image_username: &str) -> Result<(), String> {
+    let psc = pod.spec.as_ref().and_then(|s| s.security_context.as_ref());
+    let sc = c.security_context.as_ref();
+    let non_root = sc.and_then(|s| s.run_as_non_root).or(psc.and_then(|p| p.run_as_non_root)).unwrap_or(false);
+    if !non_root {
+        return Ok(());
+    }
+    let (name, ns, uid) = ids(pod);
+    let who = format!("(pod: \"{name}_{ns}({uid})\", container: {})", c.name);
+    if let Some(user) = sc.and_then(|s| s.run_as_user).or(psc.and_then(|p| p.run_as_user)) {
+        return if user == 0 { Err(format!("container's runAsUser breaks non-root policy {who}")) } else { Ok(()) };
+    }
+    match image_uid {
+        None if !image_username.is_empty() => Err(format!("container has runAsNonRoot and image has non-numeric user ({image_username}), cannot verify user is non-root {who}")),
+        Some(0) => Err(format!("container has runAsNonRoot and image will run as root {who}")),
+        Some(u) if !(1..=i64::from(i32::MAX)).contains(&u) => Err(format!(
+            "container has runAsNonRoot and image has an invalid user id ({u}). (Must be 1-({})): must be between 0 and {}, inclusive {who}",
+            i32::MAX,
+            i32::MAX
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The default masked paths (upstream's `DefaultProcMountType`).
 const MASKED: &[&str] = &["/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap"];
 const READONLY: &[&str] = &["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
@@ -319,6 +346,27 @@ mod tests {
         assert!(s.masked_paths.contains(&"/proc/kcore".to_string()));
         let r = resources(c);
         assert_eq!((r.cpu_shares, r.oom_score_adj), (2, 1000));
+    }
+
+    #[test]
+    fn run_as_non_root_is_verified_like_upstream() {
+        let pod = |psc: serde_json::Value, csc: serde_json::Value| -> Pod {
+            serde_json::from_value(serde_json::json!({"metadata": {"name": "p", "namespace": "d", "uid": "u"},
+                "spec": {"securityContext": psc, "containers": [{"name": "c", "securityContext": csc}]}})).unwrap()
+        };
+        let check = |p: &Pod, uid: Option<i64>, name: &str| verify_run_as_non_root(p, &p.spec.as_ref().unwrap().containers[0], uid, name);
+        let loose = pod(serde_json::json!({}), serde_json::json!({}));
+        assert_eq!(check(&loose, Some(0), ""), Ok(()));
+        let strict = pod(serde_json::json!({"runAsNonRoot": true}), serde_json::json!({}));
+        assert_eq!(check(&strict, Some(0), ""), Err("container has runAsNonRoot and image will run as root (pod: \"p_d(u)\", container: c)".into()));
+        assert_eq!(check(&strict, Some(1000), ""), Ok(()));
+        assert!(check(&strict, None, "nobody").unwrap_err().starts_with("container has runAsNonRoot and image has non-numeric user (nobody), cannot verify"));
+        let user0 = pod(serde_json::json!({"runAsNonRoot": true}), serde_json::json!({"runAsUser": 0}));
+        assert_eq!(check(&user0, Some(1000), ""), Err("container's runAsUser breaks non-root policy (pod: \"p_d(u)\", container: c)".into()));
+        let user1 = pod(serde_json::json!({"runAsNonRoot": true, "runAsUser": 1000}), serde_json::json!({}));
+        assert_eq!(check(&user1, Some(0), ""), Ok(()), "runAsUser overrides the image's user");
+        let off = pod(serde_json::json!({"runAsNonRoot": true}), serde_json::json!({"runAsNonRoot": false}));
+        assert_eq!(check(&off, Some(0), ""), Ok(()), "the container's setting wins");
     }
 
     #[test]

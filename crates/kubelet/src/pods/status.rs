@@ -11,14 +11,28 @@ use serde_json::{Value, json};
 use super::{Observed, WorkerState, attempts, container_ready, container_started, exited, restart_policy, running};
 use crate::{Kubelet, cgroups};
 
+/// A CRI time (nanoseconds) as the API writes it: RFC 3339, whole seconds (truncated, as Go's
+/// `metav1.Time`).
 fn rfc3339(nanos: i64) -> String {
-    jiff::Timestamp::from_nanosecond(i128::from(nanos)).map(|t| t.round(jiff::Unit::Second).unwrap_or(t).to_string()).unwrap_or_default()
+    jiff::Timestamp::from_second(nanos.div_euclid(1_000_000_000)).map(|t| t.to_string()).unwrap_or_default()
 }
 
+/// Whether the previous status already reported this container instance as OOMKilled.
+fn reported_oom(pod: &Pod, id: &str) -> bool {
+    let cid = format!("containerd://{id}");
+    let st = pod.status.as_ref();
+    st.into_iter()
+        .flat_map(|s| s.container_statuses.iter().flatten().chain(s.init_container_statuses.iter().flatten()))
+        .flat_map(|cs| [cs.state.as_ref(), cs.last_state.as_ref()])
+        .flatten()
+        .filter_map(|s| s.terminated.as_ref())
+        .any(|t| t.container_id.as_deref() == Some(cid.as_str()) && t.reason.as_deref() == Some("OOMKilled"))
+}
+
+/// Infers an OOM kill the runtime did not report (containerd on cgroup v1 here says exit 137,
+/// reason Error): the pod's memory cgroup peaked at the container's memory limit. The pod's peak
+/// is reset once an OOM kill is recognised, so a later exit is judged on its own.
 fn oom_inferred(k: &Kubelet, pod: &Pod, c: &Container, l: &api::ContainerStatus) -> bool {
-    if l.reason == "OOMKilled" {
-        return true;
-    }
     if l.exit_code != 137 {
         return false;
     }
@@ -32,10 +46,37 @@ fn oom_inferred(k: &Kubelet, pod: &Pod, c: &Container, l: &api::ContainerStatus)
     }
 }
 
+/// Decides once per exited container instance whether it was OOM-killed (the runtime's
+/// reason, the pod's previous status, or the inference), before anything else can change the
+/// pod cgroup's peak.
+pub fn judge_ooms(k: &Kubelet, st: &mut WorkerState, pod: &Pod, obs: &Observed) {
+    let spec = pod.spec.clone().unwrap_or_default();
+    for l in obs.containers.iter().filter(|c| exited(c)) {
+        if st.oom.contains_key(&l.id) {
+            continue;
+        }
+        let name = super::name_of(l);
+        let Some(c) = spec.containers.iter().chain(spec.init_containers.iter().flatten()).find(|c| c.name == name) else { continue };
+        let verdict = if l.reason == "OOMKilled" || reported_oom(pod, &l.id) {
+            true
+        } else if st.stopped.contains(&l.id) || st.killed_for_probe.contains(&l.id) {
+            false
+        } else {
+            oom_inferred(k, pod, c, l)
+        };
+        if verdict {
+            let uid = pod.metadata.uid.clone().unwrap_or_default();
+            k.cgroups.reset_peak_memory(&cgroups::pod_cgroup(&uid, cgroups::qos(pod)));
+        }
+        st.oom.insert(l.id.clone(), verdict);
+    }
+    st.oom.retain(|id, _| obs.containers.iter().any(|c| &c.id == id));
+}
+
 fn terminated(k: &Kubelet, st: &WorkerState, pod: &Pod, c: &Container, l: &api::ContainerStatus) -> Value {
     let reason = if st.killed_for_probe.contains(&l.id) {
         "Error"
-    } else if oom_inferred(k, pod, c, l) {
+    } else if l.reason == "OOMKilled" || st.oom.get(&l.id).copied().unwrap_or_else(|| reported_oom(pod, &l.id) || oom_inferred(k, pod, c, l)) {
         "OOMKilled"
     } else if l.exit_code == 0 {
         "Completed"
@@ -140,7 +181,7 @@ pub fn compute(k: &Kubelet, st: &WorkerState, pod: &Pod, obs: &Observed, termina
     let mut initialized = true;
     for c in spec.init_containers.iter().flatten() {
         let sidecar = c.restart_policy.as_deref() == Some("Always");
-        let st_json = container_status(k, st, pod, obs, c, true, if initialized { "PodInitializing" } else { "PodInitializing" });
+        let st_json = container_status(k, st, pod, obs, c, true, "PodInitializing");
         let (latest, _) = attempts(obs, &c.name);
         let done = match latest {
             Some(l) if sidecar => running(l) && container_started(st, l),
@@ -201,9 +242,7 @@ pub fn compute(k: &Kubelet, st: &WorkerState, pod: &Pod, obs: &Observed, termina
         "Failed"
     } else if terminating {
         if n_succeeded == total && total > 0 { "Succeeded" } else { "Failed" }
-    } else if !initialized {
-        "Pending"
-    } else if n_waiting > 0 && n_restarted == 0 && n_running == 0 {
+    } else if !initialized || (n_waiting > 0 && n_restarted == 0 && n_running == 0) {
         "Pending"
     } else if n_running > 0 || n_waiting > 0 {
         "Running"
@@ -221,7 +260,7 @@ pub fn compute(k: &Kubelet, st: &WorkerState, pod: &Pod, obs: &Observed, termina
     let sandbox_ready = obs.sandbox.as_ref().is_some_and(|s| s.state == api::PodSandboxState::SandboxReady as i32) && !terminating;
     let containers_ready = unready.is_empty() && total > 0 && initialized && phase == "Running";
     let gates: Vec<String> = spec.readiness_gates.iter().flatten().map(|g| g.condition_type.clone()).collect();
-    let gates_unready: Vec<String> = gates.iter().filter(|g| !old_conditions.iter().any(|c| &c["type"] == g.as_str() && c["status"] == "True")).cloned().collect();
+    let gates_unready: Vec<String> = gates.iter().filter(|g| !old_conditions.iter().any(|c| c["type"] == g.as_str() && c["status"] == "True")).cloned().collect();
     let list = |v: &[String]| format!("[{}]", v.join(" "));
     let mut conditions: Vec<Value> = old_conditions
         .iter()
