@@ -199,6 +199,9 @@ pub async fn run(args: NodeBenchArgs) -> anyhow::Result<()> {
     println!("ratio ferrokube / CRI floor: p50 {:.2}×, p99 {:.2}×", ms(p50) / ms(f50).max(0.001), ms(p99) / ms(f99).max(0.001));
     drop(agent);
     drop(server);
+    // the node's CNI bridge stays on the host after its agent: remove it with the temporary node
+    let bridge = kubelet::cni::Network::for_agent(&agent_data.path().join("agent"), false).bridge;
+    let _ = Command::new("ip").args(["link", "del", &bridge]).status();
     Ok(())
 }
 
