@@ -251,10 +251,11 @@ fn pods_are_evicted_under_memory_pressure_lowest_priority_best_effort_first() {
     eventually(Duration::from_secs(30), "MemoryPressure", || {
         s.ok(&["get", "node", "node-p", "-o", "jsonpath={.status.conditions[?(@.type==\"MemoryPressure\")].reason}"]) == "KubeletHasInsufficientMemory"
     });
-    // (allocatable memory is nil under this threshold: no pod can request memory here)
+    // (allocatable memory is nil under this threshold: no pod can request memory here; both are
+    // bound at creation, so that one eviction pass sees both)
     let pod = |name: &str, extra: &str| {
         format!(
-            "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}}}\nspec:\n{extra}  tolerations: [{{key: node.kubernetes.io/memory-pressure, operator: Exists}}]\n  containers:\n  - name: c\n    image: busybox:1.35\n    command: [sleep, '3600']\n"
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}}}\nspec:\n{extra}  nodeName: node-p\n  tolerations: [{{key: node.kubernetes.io/memory-pressure, operator: Exists}}]\n  containers:\n  - name: c\n    image: busybox:1.35\n    command: [sleep, '3600']\n"
         )
     };
     s.ok_stdin(&["apply", "-f", "-"], "apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {name: high}\nvalue: 1000\n");
@@ -262,7 +263,7 @@ fn pods_are_evicted_under_memory_pressure_lowest_priority_best_effort_first() {
     let evicted = |name: &str| s.ok(&["get", "pod", name, "-o", "jsonpath={.status.phase}/{.status.reason}"]) == "Failed/Evicted";
     eventually(Duration::from_secs(60), "the BestEffort pod evicted", || evicted("best-effort"));
     let phase = s.ok(&["get", "pod", "requested", "-o", "jsonpath={.status.phase}"]);
-    assert_ne!(phase, "Failed", "the higher-priority pod went first");
+    assert_ne!(phase, "Failed", "the higher-priority pod went first: {}", s.ok(&["get", "events", "--field-selector", "reason=Evicted"]));
     let msg = s.ok(&["get", "pod", "best-effort", "-o", "jsonpath={.status.message}"]);
     assert!(msg.starts_with("The node was low on resource: memory. Threshold quantity: "), "{msg}");
     let cond = s.ok(&["get", "pod", "best-effort", "-o", "jsonpath={.status.conditions[?(@.type==\"DisruptionTarget\")].reason}"]);
