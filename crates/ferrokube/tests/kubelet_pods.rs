@@ -56,6 +56,17 @@ fn busybox_pod_with_logs_exec_cp_port_forward_and_attach() {
     let out = s.kubectl_stdin(&["exec", "-i", "bb", "--", "sh", "-c", "tr a-z A-Z"], Some("shout\n"));
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "SHOUT");
 
+    // the official Python client execs over WebSocket (v4.channel.k8s.io), passed through to the
+    // runtime's stream server
+    let script = format!(
+        "from kubernetes import client, config\nfrom kubernetes.stream import stream\nconfig.load_kube_config(config_file={:?})\nv1 = client.CoreV1Api()\nprint(stream(v1.connect_get_namespaced_pod_exec, 'bb', 'default', command=['sh', '-c', 'echo via-websocket; echo e >&2'], stderr=True, stdin=False, stdout=True, tty=False), end='')\n",
+        s.kubeconfig.display().to_string()
+    );
+    let py = Command::new("python3").arg("-c").arg(&script).output().unwrap();
+    let mut lines: Vec<String> = String::from_utf8_lossy(&py.stdout).lines().map(String::from).collect();
+    lines.sort();
+    assert_eq!(lines, vec!["e".to_string(), "via-websocket".to_string()], "{}", String::from_utf8_lossy(&py.stderr));
+
     // cp both ways
     let local = s.path().join("to-pod.txt");
     std::fs::write(&local, "copied in\n").unwrap();
