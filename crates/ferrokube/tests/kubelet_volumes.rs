@@ -592,7 +592,6 @@ async fn container_environment() {
 
 /// A generic ephemeral volume's claim (`<pod>-<volume>`) must be owned by the pod.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "the Node authorizer (apiserver auth/node.rs) does not yet relate a pod's generic ephemeral claims to its node, as upstream's graph does"]
 async fn ephemeral_claims_belong_to_their_pod() {
     let s = Server::start();
     namespace(&s, "vol");

@@ -121,7 +121,12 @@ fn pod_references(pod: &Value, kind: Ref, name: &str) -> bool {
                 is(vol.pointer("/configMap/name"))
                     || arr(vol.get("projected").unwrap_or(&Value::Null), "sources").iter().any(|s| is(s.pointer("/configMap/name")))
             }
-            Ref::Claim => is(vol.pointer("/persistentVolumeClaim/claimName")),
+            // a generic ephemeral volume's claim is named <pod>-<volume>
+            Ref::Claim => {
+                is(vol.pointer("/persistentVolumeClaim/claimName"))
+                    || (vol.get("ephemeral").is_some_and(|e| !e.is_null())
+                        && format!("{}-{}", pod.pointer("/metadata/name").and_then(Value::as_str).unwrap_or(""), vol.get("name").and_then(Value::as_str).unwrap_or("")) == name)
+            }
             _ => false,
         };
         if hit {
@@ -151,7 +156,7 @@ mod tests {
 
     #[test]
     fn pod_reference_kinds() {
-        let pod = json!({"spec": {
+        let pod = json!({"metadata": {"name": "web"}, "spec": {
             "serviceAccountName": "runner",
             "imagePullSecrets": [{"name": "pull"}],
             "volumes": [
@@ -159,6 +164,7 @@ mod tests {
                 {"name": "b", "configMap": {"name": "vol-cm"}},
                 {"name": "c", "persistentVolumeClaim": {"claimName": "data"}},
                 {"name": "d", "projected": {"sources": [{"secret": {"name": "proj-secret"}}, {"configMap": {"name": "proj-cm"}}]}},
+                {"name": "scratch", "ephemeral": {"volumeClaimTemplate": {"spec": {}}}},
             ],
             "containers": [{"name": "c", "env": [{"name": "X", "valueFrom": {"secretKeyRef": {"name": "env-secret", "key": "k"}}}],
                             "envFrom": [{"configMapRef": {"name": "envfrom-cm"}}]}],
@@ -170,6 +176,8 @@ mod tests {
             assert!(pod_references(&pod, Ref::ConfigMap, c), "{c}");
         }
         assert!(pod_references(&pod, Ref::Claim, "data"));
+        assert!(pod_references(&pod, Ref::Claim, "web-scratch"), "a generic ephemeral volume's claim");
+        assert!(!pod_references(&pod, Ref::Claim, "web-d"), "a projected volume has no claim");
         assert!(pod_references(&pod, Ref::ServiceAccount, "runner"));
         assert!(!pod_references(&pod, Ref::Secret, "vol-cm"));
         assert!(!pod_references(&pod, Ref::ConfigMap, "vol-secret"));
