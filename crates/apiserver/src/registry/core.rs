@@ -444,6 +444,10 @@ impl Strategy for ResourceQuotas {
 pub struct PersistentVolumes;
 impl Strategy for PersistentVolumes {
     type K = api::PersistentVolume;
+    fn prepare_for_create(&self, o: &mut api::PersistentVolume) {
+        // a new one is Pending (upstream's defaulting applies it when the object is read back)
+        o.status = Some(api::PersistentVolumeStatus { phase: Some("Pending".into()), ..Default::default() });
+    }
     fn validate(&self, o: &api::PersistentVolume) -> apimachinery::ErrorList {
         crate::validation::persistent_volume(o)
     }
@@ -477,6 +481,10 @@ impl Strategy for PersistentVolumes {
 pub struct PersistentVolumeClaims;
 impl Strategy for PersistentVolumeClaims {
     type K = api::PersistentVolumeClaim;
+    fn prepare_for_create(&self, o: &mut api::PersistentVolumeClaim) {
+        // a new one is Pending (upstream's defaulting applies it when the object is read back)
+        o.status = Some(api::PersistentVolumeClaimStatus { phase: Some("Pending".into()), ..Default::default() });
+    }
     fn validate(&self, o: &api::PersistentVolumeClaim) -> apimachinery::ErrorList {
         crate::validation::persistent_volume_claim(o)
     }
