@@ -240,6 +240,7 @@ pub async fn run(informers: kube::Client, client: kube::Client, timing: Timing) 
             ctl.monitor().await;
             next_monitor = Instant::now() + timing.monitor_period;
         }
+        ctl.condition_taint_pass().await;
         let next_eviction = ctl.taint_pass().await;
         let until = next_eviction.map_or(next_monitor, |e| e.min(next_monitor));
         wake.wait(until.saturating_duration_since(Instant::now()), Duration::from_millis(10)).await;
@@ -296,8 +297,17 @@ impl Ctl {
             }
         }
         let ready = condition(&node, "Ready").is_some_and(|c| c.status == "True");
+        self.sync_taints(name, &node).await?;
+        if !ready && condition(&node, "Ready").is_some() {
+            self.mark_pods_not_ready(name).await;
+        }
+        Ok(())
+    }
+
+    /// Brings the node's condition taints to what its conditions say (a write only on a change).
+    async fn sync_taints(&self, name: &str, node: &Node) -> Result<(), kube::Error> {
         let taints = node.spec.as_ref().and_then(|s| s.taints.clone()).unwrap_or_default();
-        if let Some(new) = reconcile_taints(&taints, &wanted_taints(&node), &stores::now()) {
+        if let Some(new) = reconcile_taints(&taints, &wanted_taints(node), &stores::now()) {
             // no taints left: the field goes (a merge patch's null), as upstream leaves it unset
             let taints = if new.is_empty() { serde_json::Value::Null } else { serde_json::to_value(&new).unwrap_or_default() };
             let patch = serde_json::json!({
@@ -306,10 +316,24 @@ impl Ctl {
             });
             self.nodes_api.patch(name, &PatchParams::default(), &Patch::Merge(&patch)).await?;
         }
-        if !ready && condition(&node, "Ready").is_some() {
-            self.mark_pods_not_ready(name).await;
-        }
         Ok(())
+    }
+
+    /// Upstream taints nodes by condition as their updates arrive, not only at the monitor's
+    /// period: a node that turns Ready (or gets its network) loses its taints at once.
+    async fn condition_taint_pass(&self) {
+        for node in self.nodes.state() {
+            let Some(name) = node.metadata.name.clone() else { continue };
+            // nodes the monitor has not seen yet get their first taints from it
+            if !self.health.contains_key(&name) {
+                continue;
+            }
+            if let Err(e) = self.sync_taints(&name, &node).await
+                && !matches!(&e, kube::Error::Api(s) if s.code == 409)
+            {
+                tracing::debug!(node = %name, error = %e, "tainting by condition");
+            }
+        }
     }
 
     /// Sets the Ready condition of the node's pods to False (upstream's MarkPodsNotReady).

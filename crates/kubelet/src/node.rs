@@ -290,20 +290,28 @@ pub async fn status_loop(k: Arc<Kubelet>) {
     let api: Api<Node> = Api::all(k.client.clone());
     let mut last: Option<(NodeStatus, Instant)> = None;
     loop {
-        let current = api.get_status(&k.config.node_name).await.ok().and_then(|n| n.status);
-        let st = status(&k, current.as_ref()).await;
+        // transition times carry over from what was last written (or, at start, from the API)
+        let previous = match &last {
+            Some((s, _)) => Some(s.clone()),
+            None => api.get_status(&k.config.node_name).await.ok().and_then(|n| n.status),
+        };
+        let st = status(&k, previous.as_ref()).await;
         let due = match &last {
             None => true,
             Some((prev, at)) => meaningfully_different(prev, &st) || at.elapsed() >= Duration::from_secs(60),
         };
+        let ready = st.conditions.iter().flatten().any(|c| c.type_ == "Ready" && c.status == "True");
         if due {
             match api.patch_status(&k.config.node_name, &PatchParams::default(), &Patch::Merge(&serde_json::json!({"status": st}))).await {
                 Ok(_) => last = Some((st, Instant::now())),
                 Err(e) => tracing::warn!(error = %e, "updating node status"),
             }
         }
+        // while not Ready (the runtime starting, CNI being configured) look every second, so the
+        // node turns Ready, and its network-unavailable taint goes, as soon as it can run pods
+        let period = if ready { Duration::from_secs(10) } else { Duration::from_secs(1) };
         tokio::select! {
-            () = tokio::time::sleep(Duration::from_secs(10)) => {}
+            () = tokio::time::sleep(period) => {}
             () = k.status_changed.notified() => {}
         }
     }
