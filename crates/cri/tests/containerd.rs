@@ -326,6 +326,13 @@ async fn a_stale_containerd_of_the_same_data_dir_is_stopped() {
         .spawn()
         .unwrap();
     std::fs::write(&paths.pidfile, stale.id().to_string()).unwrap();
+    // let it become containerd (exec'd, socket up): before that its cmdline is ours, and a
+    // process that is not containerd is rightly left alone
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !(paths.socket.exists() && std::fs::read(format!("/proc/{}/cmdline", stale.id())).is_ok_and(|c| String::from_utf8_lossy(&c).contains("containerd"))) {
+        assert!(std::time::Instant::now() < deadline, "the stale containerd did not come up");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let ctrd = Containerd::start(Options::new(&agent)).await.unwrap();
     assert!(
         stale.try_wait().unwrap().is_some(),

@@ -1,0 +1,58 @@
+//! The node's client identity as the agent obtains and rotates it (the kubelet crate's own code,
+//! against a real server): `ferrokube token create` → a bootstrap-token CSR → `system:node:<name>`;
+//! then a renewal CSR made with that identity → a new certificate and key, a kubeconfig that
+//! works, and the old one's files replaced.
+
+mod support;
+
+use std::process::Command;
+use std::time::Duration;
+
+use k8s_openapi::api::authentication::v1::SelfSubjectReview;
+use kube::api::{Api, PostParams};
+use support::Server;
+
+async fn whoami(client: &kube::Client) -> (String, Vec<String>) {
+    let api: Api<SelfSubjectReview> = Api::all(client.clone());
+    let r = api.create(&PostParams::default(), &SelfSubjectReview::default()).await.expect("SelfSubjectReview");
+    let u = r.status.and_then(|s| s.user_info).unwrap_or_default();
+    (u.username.unwrap_or_default(), u.groups.unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bootstrap_then_rotation_with_the_node_identity() {
+    let s = Server::start();
+    let out = Command::new(env!("CARGO_BIN_EXE_ferrokube")).args(["token", "create", "--data-dir"]).arg(s.data_dir()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(token.len() == 23 && token.as_bytes()[6] == b'.', "token {token:?}");
+    let ca = std::fs::read_to_string(s.data_dir().join("tls/ca.crt")).unwrap();
+    let agent = s.path().join("agent");
+    std::fs::create_dir_all(&agent).unwrap();
+
+    // the bootstrap token buys the node's first certificate
+    let kc = kubelet::identity::bootstrap(&s.url, &ca, &token, "edge-1", &agent).await.expect("bootstrap");
+    let first = std::fs::read_to_string(agent.join("kubelet-client.crt")).unwrap();
+    let client = kubelet::identity::client_from_kubeconfig(&kc).await.unwrap();
+    let (user, groups) = whoami(&client).await;
+    assert_eq!(user, "system:node:edge-1");
+    assert!(groups.contains(&"system:nodes".to_string()), "{groups:?}");
+    assert!(kubelet::identity::client_cert_expiry(&agent).is_some_and(|e| e > jiff::Timestamp::now().as_second()));
+    let key_mode = std::fs::metadata(agent.join("kubelet-client.key")).map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o777).unwrap();
+    assert_eq!(key_mode, 0o600, "the node's private key is private");
+
+    // rotation: a CSR made with the node's own identity, approved as a self-renewal
+    let kc2 = tokio::time::timeout(Duration::from_secs(60), kubelet::identity::renew_client(&client, &s.url, &ca, "edge-1", &agent)).await.unwrap().expect("renewal");
+    let second = std::fs::read_to_string(agent.join("kubelet-client.crt")).unwrap();
+    assert_ne!(first, second, "a new certificate");
+    assert_ne!(kc, kc2);
+    let renewed = kubelet::identity::client_from_kubeconfig(&kc2).await.unwrap();
+    assert_eq!(whoami(&renewed).await.0, "system:node:edge-1");
+    let reasons = s.ok(&["get", "csr", "-o", "jsonpath={range .items[*]}{.spec.username}={.status.conditions[0].message}{\"\\n\"}{end}"]);
+    assert!(reasons.contains("system:node:edge-1=Auto approving self kubelet client certificate after SubjectAccessReview."), "{reasons}");
+    assert!(reasons.lines().any(|l| l.starts_with("system:bootstrap:") && l.ends_with("=Auto approving kubelet client certificate after SubjectAccessReview.")), "{reasons}");
+
+    // a wrong token is refused with a message naming it
+    let err = kubelet::identity::bootstrap(&s.url, &ca, "abcdef.0123456789abcdef", "edge-2", &s.path().join("agent2")).await.unwrap_err();
+    assert!(matches!(err, kubelet::identity::Error::TokenRefused { .. }), "{err}");
+}
