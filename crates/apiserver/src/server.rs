@@ -50,9 +50,21 @@ pub fn tls_config(cert_pem: &str, key_pem: &str, client_ca_pem: &str) -> Result<
     let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
         .with_client_cert_verifier(verifier)
-        .with_single_cert(pki::certs_from_pem(cert_pem)?, pki::key_from_pem(key_pem)?)?;
+        .with_single_cert(serving_chain(cert_pem, client_ca_pem)?, pki::key_from_pem(key_pem)?)?;
     cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(cfg)
+}
+
+/// The serving certificate followed by the cluster CA (which issued it): a joining node pins
+/// the CA by its hash from the join token, so it must see the CA in the handshake.
+fn serving_chain(cert_pem: &str, ca_pem: &str) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, TlsError> {
+    let mut chain = pki::certs_from_pem(cert_pem)?;
+    for ca in pki::certs_from_pem(ca_pem)? {
+        if !chain.contains(&ca) {
+            chain.push(ca);
+        }
+    }
+    Ok(chain)
 }
 
 /// Accepts connections until the listener fails.

@@ -19,9 +19,10 @@ pub struct AgentArgs {
     /// certificate.
     #[arg(long, env = "FERROKUBE_TOKEN")]
     pub token: Option<String>,
-    /// The cluster CA certificate (the server's `<data-dir>/tls/ca.crt`).
+    /// The cluster CA certificate (the server's `<data-dir>/tls/ca.crt`). Not needed with a
+    /// token from `ferrokube token create`, which pins the CA by its hash.
     #[arg(long)]
-    pub ca_cert: PathBuf,
+    pub ca_cert: Option<PathBuf>,
     /// Where the agent keeps its state.
     #[arg(long, default_value = "ferrokube-data")]
     pub data_dir: PathBuf,
@@ -180,6 +181,8 @@ fn address_towards(url: &str) -> Option<IpAddr> {
 /// server certificate.
 async fn join(args: &AgentArgs, ca_pem: &str, node: &str, agent_dir: &Path) -> anyhow::Result<String> {
     let token = args.token.clone().context("this node has no valid certificate yet: pass --token (`ferrokube token create` on the server prints one)")?;
+    let token = kubelet::identity::JoinToken::parse(&token).bootstrap;
+    let ca_source = args.ca_cert.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "the CA the join token pins".into());
     let mut backoff = Duration::from_secs(1);
     loop {
         tracing::info!(node = %node, server = %args.server, "requesting the node's certificate with the bootstrap token");
@@ -194,7 +197,7 @@ async fn join(args: &AgentArgs, ca_pem: &str, node: &str, agent_dir: &Path) -> a
                 anyhow::bail!(
                     "joining the cluster: {}: the server's certificate could not be verified with {} (is --ca-cert the server's <data-dir>/tls/ca.crt, and is --server an address the server's certificate names?)",
                     e.chain_text(),
-                    args.ca_cert.display()
+                    ca_source
                 )
             }
             Err(e) => anyhow::bail!("joining the cluster: {}", e.chain_text()),
@@ -202,14 +205,54 @@ async fn join(args: &AgentArgs, ca_pem: &str, node: &str, agent_dir: &Path) -> a
     }
 }
 
+/// The cluster CA: `--ca-cert`, else the one saved at the first join, else fetched from the
+/// server's handshake and accepted only when it has the hash the join token pins (nothing is
+/// sent to the server before that). A `--ca-cert` must also match a pinning token.
+async fn cluster_ca(args: &AgentArgs, agent_dir: &Path) -> anyhow::Result<String> {
+    let saved = agent_dir.join("ca.crt");
+    let pin = args.token.as_deref().map(kubelet::identity::JoinToken::parse).and_then(|t| t.ca_hash);
+    let from_file = |path: &Path| -> anyhow::Result<String> {
+        let pem = std::fs::read_to_string(path).with_context(|| format!("reading the cluster CA {}", path.display()))?;
+        if pki::cert_info(&pem).is_none() {
+            anyhow::bail!("--ca-cert {}: no PEM certificate in it (the server's <data-dir>/tls/ca.crt is)", path.display());
+        }
+        Ok(pem)
+    };
+    let pem = if let Some(path) = &args.ca_cert {
+        let pem = from_file(path)?;
+        if let Some(hash) = &pin
+            && kubelet::identity::JoinToken::secure(&pem, "")?.trim_start_matches("K10").trim_end_matches("::") != hash
+        {
+            anyhow::bail!("the server's certificate could not be verified: --ca-cert {} is not the cluster CA the join token names", path.display());
+        }
+        pem
+    } else if let Some(hash) = &pin {
+        let mut backoff = Duration::from_secs(1);
+        loop {
+            match kubelet::identity::fetch_pinned_ca(&args.server, hash).await {
+                Ok(pem) => break pem,
+                Err(e) if e.to_string().contains("connect") => {
+                    tracing::warn!(error = %e, retry_in_s = backoff.as_secs(), "the server cannot be reached yet; retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(30));
+                }
+                Err(e) => anyhow::bail!("joining the cluster: {e}"),
+            }
+        }
+    } else if saved.exists() {
+        from_file(&saved)?
+    } else {
+        anyhow::bail!("the cluster CA is unknown: pass the token `ferrokube token create` prints (it pins the CA), or --ca-cert <the server's data-dir>/tls/ca.crt");
+    };
+    pki::write_file(&saved, pem.as_bytes(), 0o644)?;
+    Ok(pem)
+}
+
 /// `ferrokube agent`.
 pub async fn agent(mut args: AgentArgs) -> anyhow::Result<()> {
     let agent_dir = args.data_dir.join("agent");
     std::fs::create_dir_all(&agent_dir).with_context(|| format!("creating {}", agent_dir.display()))?;
-    let ca_pem = std::fs::read_to_string(&args.ca_cert).with_context(|| format!("reading the cluster CA {}", args.ca_cert.display()))?;
-    if pki::cert_info(&ca_pem).is_none() {
-        anyhow::bail!("--ca-cert {}: no PEM certificate in it (the server's <data-dir>/tls/ca.crt is)", args.ca_cert.display());
-    }
+    let ca_pem = cluster_ca(&args, &agent_dir).await?;
     if args.node.node_ip.is_none() {
         args.node.node_ip = address_towards(&args.server);
     }
@@ -348,7 +391,10 @@ pub async fn token(cmd: TokenCommand) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(&kc_path).with_context(|| format!("reading {} (is --data-dir the server's?)", kc_path.display()))?;
     let client = kubelet::identity::client_from_kubeconfig(&text).await?;
     let ttl = crate::datastore::parse_interval(&args.ttl)?;
-    println!("{}", create_token(&client, &args.description, ttl).await?);
+    let token = create_token(&client, &args.description, ttl).await?;
+    let ca = std::fs::read_to_string(args.data_dir.join("tls/ca.crt")).context("reading the cluster CA")?;
+    // the join token pins the cluster CA by its hash, so a joining node needs nothing else
+    println!("{}", kubelet::identity::JoinToken::secure(&ca, &token)?);
     Ok(())
 }
 

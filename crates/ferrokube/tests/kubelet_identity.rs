@@ -1,5 +1,6 @@
 //! The node's client identity as the agent obtains and rotates it (the kubelet crate's own code,
-//! against a real server): `ferrokube token create` → a bootstrap-token CSR → `system:node:<name>`;
+//! against a real server): `ferrokube token create` (a join token pinning the cluster CA) → the CA
+//! from the handshake, checked against the pin → a bootstrap-token CSR → `system:node:<name>`;
 //! then a renewal CSR made with that identity → a new certificate and key, a kubeconfig that
 //! works, and the old one's files replaced.
 
@@ -24,9 +25,19 @@ async fn bootstrap_then_rotation_with_the_node_identity() {
     let s = Server::start();
     let out = Command::new(env!("CARGO_BIN_EXE_ferrokube")).args(["token", "create", "--data-dir"]).arg(s.data_dir()).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    assert!(token.len() == 23 && token.as_bytes()[6] == b'.', "token {token:?}");
+    let printed = String::from_utf8_lossy(&out.stdout).trim().to_string();
     let ca = std::fs::read_to_string(s.data_dir().join("tls/ca.crt")).unwrap();
+    // the join token pins the cluster CA: K10<sha256 of its DER>::<id>.<secret>
+    let join = kubelet::identity::JoinToken::parse(&printed);
+    let token = join.bootstrap.clone();
+    assert!(printed.starts_with("K10") && token.len() == 23 && token.as_bytes()[6] == b'.', "token {printed:?}");
+    let hash = join.ca_hash.clone().expect("a pinned CA");
+    assert_eq!(kubelet::identity::JoinToken::secure(&ca, &token).unwrap(), printed);
+    // a node fetches the CA from the handshake and keeps it only when the hash matches
+    let fetched = kubelet::identity::fetch_pinned_ca(&s.url, &hash).await.expect("pinned CA");
+    assert_eq!(pki::certs_from_pem(&fetched).unwrap(), pki::certs_from_pem(&ca).unwrap());
+    let wrong = kubelet::identity::fetch_pinned_ca(&s.url, &"0".repeat(64)).await.unwrap_err();
+    assert!(wrong.to_string().contains("this is not the cluster the token was made for"), "{wrong}");
     let agent = s.path().join("agent");
     std::fs::create_dir_all(&agent).unwrap();
 

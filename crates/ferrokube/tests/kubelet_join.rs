@@ -262,9 +262,15 @@ impl Cluster {
         cmd
     }
 
+    /// Starts the agent as the README says: `--server` and the join token, no CA file (the token
+    /// pins the CA; after the first join the agent keeps it).
     fn start_agent(&mut self, extra: &[&str]) {
         assert!(self.agent.is_none());
-        let cmd = self.agent_command(extra);
+        let mut cmd = in_netns(&self.hosts.b, BIN);
+        cmd.arg("agent").args(["--server", &self.url]);
+        cmd.arg("--data-dir").arg(self.agent_data()).args(["--node-name", &self.node, "--kubelet-port", "0", "--disable-pod-masquerade"]);
+        cmd.args(["--eviction-hard", "memory.available<100Mi,nodefs.available<1%,pid.available<5%"]);
+        cmd.args(extra);
         self.agent = Some(Proc::spawn(cmd, &self.dir.path().join("agent.log")));
     }
 
@@ -419,8 +425,10 @@ fn a_second_node_joins_with_a_token() {
     let log = wrong.log_text();
     assert!(log.contains("could not be verified") && log.contains("other-ca.crt"), "{log}");
 
-    let (token_id, _) = token.split_once('.').expect("<id>.<secret>");
-    assert_eq!(token.len(), 6 + 1 + 16, "{token}");
+    // the join token pins the cluster CA: K10<sha256>::<id>.<secret>
+    let bootstrap = token.rsplit("::").next().unwrap().to_string();
+    assert!(token.starts_with("K10") && bootstrap.len() == 6 + 1 + 16, "{token}");
+    let (token_id, _) = bootstrap.split_once('.').expect("<id>.<secret>");
 
     // B's cable is out when the agent starts: it waits for the server, then joins.
     c.hosts.link_b(false);
@@ -483,7 +491,7 @@ fn a_second_node_joins_with_a_token() {
     // The bootstrap token requests node certificates and nothing else.
     let ca = std::fs::read_to_string(c.server_data().join("tls/ca.crt")).unwrap();
     let token_kc = c.dir.path().join("token.kubeconfig");
-    std::fs::write(&token_kc, kubelet::identity::token_kubeconfig(&c.url, &ca, &token)).unwrap();
+    std::fs::write(&token_kc, kubelet::identity::token_kubeconfig(&c.url, &ca, &bootstrap)).unwrap();
     for args in [&["get", "pods", "-A"][..], &["get", "secrets", "-n", "kube-system"], &["get", "nodes"], &["logs", "bb"]] {
         let out = c.kubectl_as(&token_kc, args);
         assert!(!out.status.success(), "the token could {args:?}: {}", text(&out.stdout));

@@ -46,6 +46,14 @@ pub enum Error {
     /// The kubeconfig could not be used.
     #[error("kubeconfig: {0}")]
     Kubeconfig(String),
+    /// The server's CA could not be fetched or does not match the join token's pin.
+    #[error("the cluster CA of {server}: {message}")]
+    CaPin {
+        /// The server.
+        server: String,
+        /// What went wrong.
+        message: String,
+    },
     /// The server answered the bootstrap token with 401 or 403.
     #[error("the server refused the bootstrap token (HTTP {code}: {message}): it is mistyped, expired or deleted, or lacks usage-bootstrap-authentication; `ferrokube token create` on the server prints a new one")]
     TokenRefused {
@@ -239,6 +247,113 @@ pub fn renew_in(now: i64, not_after: i64) -> Duration {
     Duration::from_secs((left * 8 / 10).max(60))
 }
 
+/// A join token: the bootstrap token, with the SHA-256 of the cluster CA's DER when it is in the
+/// secure form `K10<sha256 hex>::<id>.<secret>` (as k3s prints them).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JoinToken {
+    /// The CA's SHA-256, lower-case hex, when the token pins it.
+    pub ca_hash: Option<String>,
+    /// `<id>.<secret>`.
+    pub bootstrap: String,
+}
+
+impl JoinToken {
+    /// Parses either form.
+    pub fn parse(text: &str) -> JoinToken {
+        let text = text.trim();
+        if let Some(rest) = text.strip_prefix("K10")
+            && let Some((hash, token)) = rest.split_once("::")
+        {
+            return JoinToken { ca_hash: Some(hash.to_ascii_lowercase()), bootstrap: token.to_string() };
+        }
+        JoinToken { ca_hash: None, bootstrap: text.to_string() }
+    }
+
+    /// The secure form for a CA (PEM) and a bootstrap token.
+    pub fn secure(ca_pem: &str, bootstrap: &str) -> Result<String, Error> {
+        let der = pki::certs_from_pem(ca_pem)?.into_iter().next().ok_or_else(|| Error::Kubeconfig("no CA certificate".into()))?;
+        Ok(format!("K10{}::{bootstrap}", sha256_hex(der.as_ref())))
+    }
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    ring::digest::digest(&ring::digest::SHA256, data).as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Records the server's certificates and accepts the handshake; the caller pins the CA among
+/// them and verifies the server's certificate with it before anything is sent.
+#[derive(Debug)]
+struct Capture {
+    seen: parking_lot::Mutex<Vec<rustls::pki_types::CertificateDer<'static>>>,
+    provider: std::sync::Arc<rustls::crypto::CryptoProvider>,
+}
+
+impl rustls::client::danger::ServerCertVerifier for Capture {
+    fn verify_server_cert(
+        &self,
+        end_entity: &rustls::pki_types::CertificateDer<'_>,
+        intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        let mut seen = self.seen.lock();
+        seen.push(end_entity.clone().into_owned());
+        seen.extend(intermediates.iter().map(|c| c.clone().into_owned()));
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+    fn verify_tls12_signature(&self, message: &[u8], cert: &rustls::pki_types::CertificateDer<'_>, dss: &rustls::DigitallySignedStruct) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+    fn verify_tls13_signature(&self, message: &[u8], cert: &rustls::pki_types::CertificateDer<'_>, dss: &rustls::DigitallySignedStruct) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.provider.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// Fetches the cluster CA from the server's TLS handshake and accepts it only when its SHA-256 is
+/// `ca_hash` and it verifies the server's certificate for the server's name. Nothing is sent to
+/// the server. Returns the CA as PEM.
+pub async fn fetch_pinned_ca(server: &str, ca_hash: &str) -> Result<String, Error> {
+    let err = |m: String| Error::CaPin { server: server.to_string(), message: m };
+    let url: http::Uri = server.parse().map_err(|e| err(format!("not a URL: {e}")))?;
+    let host = url.host().ok_or_else(|| err("no host".into()))?.trim_matches(['[', ']']).to_string();
+    let port = url.port_u16().unwrap_or(443);
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let capture = std::sync::Arc::new(Capture { seen: parking_lot::Mutex::new(Vec::new()), provider: provider.clone() });
+    let cfg = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| err(e.to_string()))?
+        .dangerous()
+        .with_custom_certificate_verifier(capture.clone())
+        .with_no_client_auth();
+    let name = rustls::pki_types::ServerName::try_from(host.clone()).map_err(|e| err(format!("server name: {e}")))?;
+    let tcp = tokio::time::timeout(Duration::from_secs(10), tokio::net::TcpStream::connect((host.as_str(), port)))
+        .await
+        .map_err(|_| err("connect timed out".into()))?
+        .map_err(|e| err(format!("connect: {e}")))?;
+    let tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(cfg)).connect(name.clone(), tcp).await.map_err(|e| err(format!("TLS handshake: {e}")))?;
+    drop(tls);
+    let seen = capture.seen.lock().clone();
+    let Some(ca) = seen.iter().find(|c| sha256_hex(c.as_ref()) == ca_hash) else {
+        return Err(err(format!("no certificate the server presented has the SHA-256 the join token names ({ca_hash}): this is not the cluster the token was made for")));
+    };
+    // the pinned CA must vouch for the server's own certificate and name
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca.clone()).map_err(|e| err(format!("the pinned CA: {e}")))?;
+    let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(std::sync::Arc::new(roots), provider).build().map_err(|e| err(e.to_string()))?;
+    let leaf = seen.first().ok_or_else(|| err("the server presented no certificate".into()))?;
+    let rest: Vec<_> = seen[1..].to_vec();
+    rustls::client::danger::ServerCertVerifier::verify_server_cert(verifier.as_ref(), leaf, &rest, &name, &[], rustls::pki_types::UnixTime::now())
+        .map_err(|e| err(format!("the server's certificate is not valid under the pinned CA: {e}")))?;
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(ca.as_ref());
+    let body: Vec<&str> = b64.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap_or("")).collect();
+    Ok(format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", body.join("\n")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,6 +387,18 @@ mod tests {
         let refused = Error::TokenRefused { code: 401, message: "Unauthorized".into() };
         assert!(!refused.is_unreachable());
         assert!(refused.to_string().contains("ferrokube token create"));
+    }
+
+    #[test]
+    fn join_tokens_in_both_forms() {
+        assert_eq!(JoinToken::parse("abcdef.0123456789abcdef"), JoinToken { ca_hash: None, bootstrap: "abcdef.0123456789abcdef".into() });
+        let t = JoinToken::parse("K10ABCD::abcdef.0123456789abcdef\n");
+        assert_eq!(t, JoinToken { ca_hash: Some("abcd".into()), bootstrap: "abcdef.0123456789abcdef".into() });
+        let ca = pki::Ca::generate("test-ca").unwrap();
+        let secure = JoinToken::secure(&ca.pair.cert_pem, "abcdef.0123456789abcdef").unwrap();
+        let back = JoinToken::parse(&secure);
+        assert_eq!(back.ca_hash.as_deref().map(str::len), Some(64));
+        assert_eq!(back.bootstrap, "abcdef.0123456789abcdef");
     }
 
     #[test]
