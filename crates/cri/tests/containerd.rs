@@ -318,7 +318,7 @@ async fn a_stale_containerd_of_the_same_data_dir_is_stopped() {
     let ctrd = Containerd::start(Options::new(&agent)).await.unwrap();
     ctrd.stop().await.unwrap();
     let paths = Paths::new(&agent);
-    let mut stale = Command::new("containerd")
+    let stale = Command::new("containerd")
         .arg("--config")
         .arg(&paths.config)
         .stdout(Stdio::null())
@@ -326,19 +326,30 @@ async fn a_stale_containerd_of_the_same_data_dir_is_stopped() {
         .spawn()
         .unwrap();
     std::fs::write(&paths.pidfile, stale.id().to_string()).unwrap();
+    // never leave it behind, even when an assertion below fails (std signals a child only
+    // while it has not been reaped, so a reused PID is never hit)
+    struct KillOnDrop(std::process::Child);
+    impl Drop for KillOnDrop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut stale = KillOnDrop(stale);
+    let stale_id = stale.0.id();
     // let it become containerd (exec'd, socket up): before that its cmdline is ours, and a
     // process that is not containerd is rightly left alone
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while !(paths.socket.exists() && std::fs::read(format!("/proc/{}/cmdline", stale.id())).is_ok_and(|c| String::from_utf8_lossy(&c).contains("containerd"))) {
+    while !(paths.socket.exists() && std::fs::read(format!("/proc/{}/cmdline", stale_id)).is_ok_and(|c| String::from_utf8_lossy(&c).contains("containerd"))) {
         assert!(std::time::Instant::now() < deadline, "the stale containerd did not come up");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let ctrd = Containerd::start(Options::new(&agent)).await.unwrap();
     assert!(
-        stale.try_wait().unwrap().is_some(),
+        stale.0.try_wait().unwrap().is_some(),
         "the stale containerd still runs"
     );
-    assert_ne!(ctrd.pid(), Some(stale.id()));
+    assert_ne!(ctrd.pid(), Some(stale_id));
     ctrd.stop().await.unwrap();
 
     // An unrelated process in a pidfile is left alone.
