@@ -56,6 +56,16 @@ fn busybox_pod_with_logs_exec_cp_port_forward_and_attach() {
     let out = s.kubectl_stdin(&["exec", "-i", "bb", "--", "sh", "-c", "tr a-z A-Z"], Some("shout\n"));
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "SHOUT");
 
+    // a terminal: kubectl exec -t allocates a tty in the container and passes the terminal's
+    // size on (a resize event); `script` gives kubectl a pseudo-terminal of 31x97
+    let inner = format!(
+        "stty cols 97 rows 31; {KUBECTL} --kubeconfig {} exec -it bb -- sh -c 'tty; sleep 1; stty size'",
+        s.kubeconfig.display()
+    );
+    let out = Command::new("script").args(["-qec", &inner, "/dev/null"]).env("HOME", s.path().join("home")).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).replace(['\r', '\0'], "");
+    assert!(text.contains("/dev/pts/") && text.contains("31 97"), "exec -it printed {text:?}");
+
     // the official Python client execs over WebSocket (v4.channel.k8s.io), passed through to the
     // runtime's stream server
     let script = format!(
