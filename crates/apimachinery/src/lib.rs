@@ -11,6 +11,7 @@ pub mod labels;
 pub mod managedfields;
 pub mod patch;
 pub mod quantity;
+pub mod query;
 pub mod resource;
 pub mod schema;
 pub mod status;

@@ -19,7 +19,7 @@ pub fn apply(api: &Api, user: UserInfo, headers: &HeaderMap) -> Result<UserInfo,
         if let Some(key) = k.as_str().strip_prefix("impersonate-extra-")
             && let Ok(v) = v.to_str()
         {
-            extra.entry(percent_decode(key)).or_default().push(v.to_string());
+            extra.entry(apimachinery::query::decode(key)).or_default().push(v.to_string());
         }
     }
     let Some(name) = name else {
@@ -71,29 +71,12 @@ pub fn apply(api: &Api, user: UserInfo, headers: &HeaderMap) -> Result<UserInfo,
     Ok(new)
 }
 
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len()
-            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
     fn extra_keys_are_percent_decoded() {
-        assert_eq!(super::percent_decode("example.com%2fscopes"), "example.com/scopes");
-        assert_eq!(super::percent_decode("plain"), "plain");
-        assert_eq!(super::percent_decode("bad%zz"), "bad%zz");
+        assert_eq!(apimachinery::query::decode("example.com%2fscopes"), "example.com/scopes");
+        assert_eq!(apimachinery::query::decode("plain"), "plain");
+        assert_eq!(apimachinery::query::decode("bad%zz"), "bad%zz");
     }
 }

@@ -158,7 +158,7 @@ async fn route(shared: &Shared, req: Request<Incoming>, cert_user: Option<User>)
         }
     }
     let query = Query::parse(req.uri().query());
-    let parts: Vec<String> = path.trim_matches('/').split('/').map(percent_decode).collect();
+    let parts: Vec<String> = path.trim_matches('/').split('/').map(apimachinery::query::decode).collect();
     let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
     let method = req.method().clone();
     let get = method == http::Method::GET || method == http::Method::HEAD;
@@ -193,16 +193,7 @@ pub(crate) struct Query(Vec<(String, String)>);
 
 impl Query {
     fn parse(raw: Option<&str>) -> Query {
-        Query(
-            raw.unwrap_or("")
-                .split('&')
-                .filter(|p| !p.is_empty())
-                .map(|p| {
-                    let (k, v) = p.split_once('=').unwrap_or((p, ""));
-                    (percent_decode(&k.replace('+', " ")), percent_decode(&v.replace('+', " ")))
-                })
-                .collect(),
-        )
+        Query(apimachinery::query::pairs(raw))
     }
     fn get(&self, k: &str) -> Option<&str> {
         self.0.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
@@ -213,25 +204,6 @@ impl Query {
     fn flag(&self, k: &str) -> bool {
         matches!(self.get(k), Some("1" | "true" | "True" | "TRUE"))
     }
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && i + 2 < b.len()
-            && let Some(v) = std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(v);
-            i += 3;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 const POD_NAME: &str = "io.kubernetes.pod.name";
@@ -449,6 +421,6 @@ mod tests {
         assert_eq!(q.all("command"), vec!["sh", "-c", "echo a b"]);
         assert!(q.flag("stdin") && q.flag("tty") && !q.flag("stdout"));
         assert_eq!(q.get("x"), Some(""));
-        assert_eq!(percent_decode("a%2Fb%zz%4"), "a/b%zz%4");
+        assert_eq!(apimachinery::query::decode("a%2Fb%zz%4"), "a/b%zz%4");
     }
 }
