@@ -530,6 +530,8 @@ async fn run_pod(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Arc<Pod>, rt: &cr
     }
     let sb_config = spec::sandbox(pod, sandbox.metadata.as_ref().map(|m| m.attempt).unwrap_or(0), &k.pod_logs_dir(), &cgroup, &k.config.cluster_dns, &k.config.cluster_domain);
     let mut soonest = Duration::from_secs(10);
+    // whether this sync changed what runs (then CRI is read again before reporting)
+    let mut acted = false;
     let policy = restart_policy(pod).to_string();
 
     // init containers, in order; sidecars (restartPolicy Always) keep running
@@ -563,11 +565,13 @@ async fn run_pod(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Arc<Pod>, rt: &cr
                     initialized = false;
                     break;
                 }
+                acted = true;
                 start(k, st, pod, c, attempt_of(l) + 1, &sandbox.id, &sb_config, &pod_ip, &mounts).await;
                 initialized = false;
                 break;
             }
             _ => {
+                acted = true;
                 soonest = after_start(start(k, st, pod, c, 0, &sandbox.id, &sb_config, &pod_ip, &mounts).await);
                 if !sidecar || c.startup_probe.is_some() {
                     initialized = false;
@@ -590,16 +594,23 @@ async fn run_pod(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Arc<Pod>, rt: &cr
                         soonest = soonest.min(wait);
                         continue;
                     }
+                    acted = true;
                     soonest = after_start(start(k, st, pod, c, attempt_of(l) + 1, &sandbox.id, &sb_config, &pod_ip, &mounts).await);
                 }
                 Some(_) => soonest = Duration::from_millis(300),
-                None => soonest = after_start(start(k, st, pod, c, 0, &sandbox.id, &sb_config, &pod_ip, &mounts).await),
+                None => {
+                    acted = true;
+                    soonest = after_start(start(k, st, pod, c, 0, &sandbox.id, &sb_config, &pod_ip, &mounts).await);
+                }
             }
         }
     }
 
     // probes of running containers
-    obs = observe(rt, &uid).await.map_err(|e| e.message().to_string())?;
+    if acted {
+        obs = observe(rt, &uid).await.map_err(|e| e.message().to_string())?;
+    }
+    let killed_before = st.killed_for_probe.len();
     let all: Vec<&Container> = pspec.init_containers.iter().flatten().filter(|c| c.restart_policy.as_deref() == Some("Always")).chain(pspec.containers.iter()).collect();
     for c in all {
         let (Some(l), _) = attempts(&obs, &c.name) else { continue };
@@ -613,7 +624,9 @@ async fn run_pod(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Arc<Pod>, rt: &cr
     st.probes.retain(|id, _| obs.containers.iter().any(|c| &c.id == id && running(c)));
 
     let _ = k.volumes.refresh(pod).await;
-    let obs = observe(rt, &uid).await.map_err(|e| e.message().to_string())?;
+    if st.killed_for_probe.len() != killed_before {
+        obs = observe(rt, &uid).await.map_err(|e| e.message().to_string())?;
+    }
     status::judge_ooms(k, st, pod, &obs);
     let status = status::compute(k, st, pod, &obs, false);
     status::write(k, st, pod, status).await;
