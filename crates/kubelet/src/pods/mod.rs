@@ -491,9 +491,6 @@ async fn run_pod(k: &Arc<Kubelet>, st: &mut WorkerState, pod: &Arc<Pod>, rt: &cr
     if !ready {
         let attempt = obs.sandbox.as_ref().and_then(|s| s.metadata.as_ref()).map(|m| m.attempt + 1).unwrap_or(0);
         if let Some(old) = &obs.sandbox {
-            if !obs.containers.iter().any(running) && obs.containers.iter().all(exited) && !obs.containers.is_empty() && pspec.restart_policy.as_deref() == Some("Never") {
-                // a dead sandbox of a pod that never restarts: nothing more to run
-            }
             k.event(pod, "Normal", "SandboxChanged", "Pod sandbox changed, it will be killed and re-created.");
             remove_sandbox(k, &old.id).await;
         }
