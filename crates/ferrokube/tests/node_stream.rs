@@ -274,37 +274,71 @@ fn checks(s: &Server, kubelet_port: u16, web_port: u16, tls: &std::path::Path, c
     let _ = child.kill();
     let _ = child.wait();
 
-    // exec: output, exit codes, stdin, tty-less stderr
-    assert_eq!(s.ok(&["exec", "web", "-c", "main", "--", "sh", "-c", "echo out; echo err >&2"]), "out\n");
-    let out = s.kubectl(&["exec", "web", "-c", "main", "--", "sh", "-c", "exit 3"]);
+    // exec: output, exit codes, stdin, tty-less stderr. kubectl 1.32 offers WebSocket
+    // v5.channel.k8s.io first, which the apiserver translates to SPDY for the kubelet: at -v=4
+    // kubectl names the protocol it got and would log any fallback to SPDY
+    let over_v5 = |out: &std::process::Output| {
+        let err = stderr(out);
+        assert!(err.contains("The subprotocol is v5.channel.k8s.io"), "not over WebSocket v5: {err}");
+        assert!(!err.to_lowercase().contains("fallback"), "fell back to SPDY: {err}");
+    };
+    let out = s.kubectl(&["-v=4", "exec", "web", "-c", "main", "--", "sh", "-c", "echo out; echo err >&2"]);
+    over_v5(&out);
+    assert_eq!((out.status.code(), stdout(&out).as_str()), (Some(0), "out\n"));
+    assert!(stderr(&out).contains("\nerr\n") || stderr(&out).starts_with("err\n"), "{}", stderr(&out));
+    let out = s.kubectl(&["-v=4", "exec", "web", "-c", "main", "--", "sh", "-c", "exit 3"]);
+    over_v5(&out);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-    assert_eq!(s.ok_stdin(&["exec", "-i", "web", "-c", "main", "--", "cat"], "from stdin\n"), "from stdin\n");
+    // `cat` ends only when stdin is closed: v5's CLOSE signal becomes the SPDY stream's FIN
+    let out = s.kubectl_stdin(&["-v=4", "exec", "-i", "web", "-c", "main", "--", "sh", "-c", "cat; echo done"], Some("from stdin\n"));
+    over_v5(&out);
+    assert_eq!(stdout(&out), "from stdin\ndone\n");
     let e = s.fails(&["exec", "web", "-c", "nope", "--", "true"]);
     assert!(e.contains("container nope is not valid for pod web"), "{e}");
+    // a terminal: its size reaches the container through the resize channel (it lands just
+    // after the process starts, so the container waits for a size to appear)
+    let script = format!(
+        "stty rows 41 cols 101; {} --kubeconfig {} --cache-dir {} exec -it web -c main -- sh -c 'for i in $(seq 50); do s=$(stty size 2>/dev/null); [ -n \"$s\" ] && [ \"$s\" != \"0 0\" ] && break; sleep 0.1; done; echo size=$s'",
+        support::KUBECTL,
+        s.kubeconfig.display(),
+        s.path().join("home/cache").display()
+    );
+    let out = std::process::Command::new("script").args(["-qec", &script, "/dev/null"]).env("HOME", s.path().join("home")).env("TERM", "xterm").stdin(std::process::Stdio::null()).output().unwrap();
+    assert!(stdout(&out).contains("size=41 101"), "tty size: {} {}", stdout(&out), stderr(&out));
 
-    // kubectl 1.32 first offers WebSocket v5.channel.k8s.io, which containerd 1.6 does not speak:
-    // the refusal must reach the client as a plain non-101 answer (kubectl then falls back to SPDY)
+    // a WebSocket exec is a GET, authorized as `get`: it must also be allowed to `create`
+    s.ok(&["create", "role", "exec-reader", "--verb=get", "--resource=pods/exec"]);
+    s.ok(&["create", "rolebinding", "exec-reader", "--role=exec-reader", "--user=exec-reader"]);
+    let reader_cert = ca.issue_client("exec-reader", &[], 1).unwrap();
+    let (rc, rk) = (tmp.join("exec-reader.crt"), tmp.join("exec-reader.key"));
+    std::fs::write(&rc, &reader_cert.cert_pem).unwrap();
+    std::fs::write(&rk, &reader_cert.key_pem).unwrap();
     let out = std::process::Command::new("curl")
-        .args(["-s", "--http1.1", "--max-time", "10", "-o", "/dev/null", "-w", "%{http_code}", "--cacert"])
+        .args(["-s", "--http1.1", "--max-time", "10", "-w", "\n%{http_code}", "--cacert"])
         .arg(tls.join("ca.crt"))
         .arg("--cert")
-        .arg(tls.join("admin.crt"))
+        .arg(&rc)
         .arg("--key")
-        .arg(tls.join("admin.key"))
+        .arg(&rk)
         .args(["-H", "Connection: Upgrade", "-H", "Upgrade: websocket", "-H", "Sec-WebSocket-Version: 13"])
         .args(["-H", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "-H", "Sec-WebSocket-Protocol: v5.channel.k8s.io"])
         .arg(format!("{}/api/v1/namespaces/default/pods/web/exec?container=main&command=true&stdout=true", s.url))
         .output()
         .unwrap();
-    let code: u16 = stdout(&out).trim().parse().unwrap_or(0);
-    assert!((400..500).contains(&code), "WebSocket v5 exec answered {code}");
+    let text = stdout(&out);
+    let (body, code) = text.rsplit_once('\n').unwrap_or(("", ""));
+    assert_eq!(code, "403", "{text}");
+    assert!(body.contains(r#"User \"exec-reader\" cannot create resource \"pods/exec\" in API group \"\" in the namespace \"default\""#), "{body}");
 
-    // cp (tar through exec) both ways
+    // cp (tar through exec) both ways; the upload ends with stdin's CLOSE
     let local = tmp.join("copied");
-    s.ok(&["cp", "-c", "main", "web:/etc/passwd", local.to_str().unwrap()]);
+    let out = s.kubectl(&["-v=4", "cp", "-c", "main", "web:/etc/passwd", local.to_str().unwrap()]);
+    over_v5(&out);
     assert!(std::fs::read_to_string(&local).unwrap().contains("root:"));
     std::fs::write(&local, "uploaded\n").unwrap();
-    s.ok(&["cp", "-c", "main", local.to_str().unwrap(), "web:/tmp/up"]);
+    let out = s.kubectl(&["-v=4", "cp", "-c", "main", local.to_str().unwrap(), "web:/tmp/up"]);
+    over_v5(&out);
+    assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(s.ok(&["exec", "web", "-c", "main", "--", "cat", "/tmp/up"]), "uploaded\n");
 
     // attach sees the container's output as it comes
@@ -316,7 +350,7 @@ fn checks(s: &Server, kubelet_port: u16, web_port: u16, tls: &std::path::Path, c
 
     // port-forward to the pod's HTTP server
     let local_port = free_port();
-    let (mut child, rx) = s.kubectl_lines(&["port-forward", "pod/web", &format!("{local_port}:{web_port}")]);
+    let (mut child, rx) = s.kubectl_lines(&["-v=4", "port-forward", "pod/web", &format!("{local_port}:{web_port}")]);
     let ready = rx.recv_timeout(Duration::from_secs(20)).unwrap_or_else(|_| {
         let mut err = String::new();
         let _ = child.stderr.take().unwrap().read_to_string(&mut err);
@@ -331,6 +365,11 @@ fn checks(s: &Server, kubelet_port: u16, web_port: u16, tls: &std::path::Path, c
     assert!(resp.contains("hello-from-pod"), "{resp}");
     let _ = child.kill();
     let _ = child.wait();
+    // the SPDY session went through the WebSocket tunnel, not a fallback
+    let mut err = String::new();
+    let _ = child.stderr.take().unwrap().read_to_string(&mut err);
+    assert!(err.contains("negotiated protocol: portforward.k8s.io"), "not tunneled: {err}");
+    assert!(!err.to_lowercase().contains("fallback"), "fell back to SPDY: {err}");
 
     // nodes/proxy reaches the kubelet API
     let pods_json = s.ok(&["get", "--raw", &format!("/api/v1/nodes/{NODE}/proxy/pods")]);

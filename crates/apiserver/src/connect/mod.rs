@@ -8,8 +8,17 @@
 //! not verify by default; ferrokube does), presenting the apiserver's kubelet client
 //! certificate (`kube-apiserver-kubelet-client`).
 //!
-//! A refused upgrade reaches the client as the kubelet's (or runtime's) non-101 answer, which
-//! is what makes kubectl fall back from WebSocket to SPDY.
+//! SPDY clients and WebSocket clients of `v1`–`v4.channel.k8s.io` are proxied byte for byte
+//! (the runtime's stream server speaks those). WebSocket `v5.channel.k8s.io` (stream close)
+//! and port-forward's `SPDY/3.1+portforward.k8s.io` tunnel, which kubectl 1.31+ offers first,
+//! are translated here to SPDY towards the kubelet ([`translate`]). A WebSocket `GET` of
+//! exec, attach or port-forward also needs `create` on the subresource (upstream 1.35's
+//! compound check, on by default here), so read-only `get` never grants a shell.
+//! A refused upgrade reaches the client as the kubelet's (or runtime's) non-101 answer.
+
+mod spdy;
+mod translate;
+mod websocket;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -284,6 +293,110 @@ async fn forward(api: &Api, to: &KubeletAddress, req: Request<Incoming>, path_an
     Ok(back)
 }
 
+/// Upgrades a new connection to the kubelet to SPDY/3.1 with the streaming `protocol`
+/// (`v4.channel.k8s.io`, `portforward.k8s.io`); a refusal is the kubelet's answer as an error.
+async fn upgrade_to_spdy(api: &Api, to: &KubeletAddress, path_and_query: &str, protocol: &str) -> ApiResult<TokioIo<hyper::upgrade::Upgraded>> {
+    let url = url_of(to, path_and_query);
+    let tls = dial(api, to, &url).await?;
+    let (mut sender, conn) = hyper::client::conn::http1::handshake::<_, Body>(TokioIo::new(tls))
+        .await
+        .map_err(|e| ApiError::new(500, Reason::InternalError, format!("Post {url:?}: {e}")))?;
+    tokio::spawn(async move {
+        if let Err(e) = conn.with_upgrades().await {
+            tracing::debug!(error = %e, "kubelet connection ended");
+        }
+    });
+    let host = if to.host.contains(':') { format!("[{}]:{}", to.host, to.port) } else { format!("{}:{}", to.host, to.port) };
+    let req = Request::builder()
+        .method(http::Method::POST)
+        .uri(path_and_query)
+        .header(header::HOST, host)
+        .header(header::CONNECTION, "Upgrade")
+        .header(header::UPGRADE, "SPDY/3.1")
+        .header("X-Stream-Protocol-Version", protocol)
+        .body(Empty::<Bytes>::new().map_err(|never| match never {}).boxed())
+        .map_err(ApiError::internal)?;
+    let mut resp = sender.send_request(req).await.map_err(|e| ApiError::new(500, Reason::InternalError, format!("Post {url:?}: {e}")))?;
+    if resp.status() != StatusCode::SWITCHING_PROTOCOLS {
+        let status = resp.status();
+        let body = http_body_util::Limited::new(resp.into_body(), 64 * 1024).collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+        return Err(translate::refused(status, &body));
+    }
+    let upgraded = hyper::upgrade::on(&mut resp).await.map_err(|e| ApiError::internal(format_args!("unable to upgrade connection: {e}")))?;
+    Ok(TokioIo::new(upgraded))
+}
+
+/// A `101 Switching Protocols` answer with `headers`.
+fn switching(headers: http::HeaderMap) -> Response<Body> {
+    let mut back = Response::new(Empty::<Bytes>::new().map_err(|never| match never {}).boxed());
+    *back.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    *back.headers_mut() = headers;
+    back
+}
+
+/// The WebSocket protocols translated here (v5 remote command, the port-forward tunnel):
+/// handled when offered, else `None` and the request is proxied as it is.
+async fn websocket_bridge(
+    api: &Arc<Api>,
+    info: &RequestInfo,
+    to: &KubeletAddress,
+    path_and_query: &str,
+    streams: translate::Streams,
+    req: Request<Incoming>,
+) -> Result<ApiResult<Response<Body>>, Request<Incoming>> {
+    if !websocket::is_upgrade(req.headers()) {
+        return Err(req);
+    }
+    let offered = websocket::offered_protocols(req.headers());
+    let port_forward = info.subresource == "portforward";
+    let wanted = if port_forward { translate::TUNNEL } else { translate::V5 };
+    if !offered.iter().any(|p| p == wanted) {
+        return Err(req);
+    }
+    let headers = match websocket::handshake(req.headers(), wanted) {
+        Ok(h) => h,
+        Err(e) => return Ok(Err(ApiError::bad_request(e))),
+    };
+    let (mut parts, _) = req.into_parts();
+    let Some(on_upgrade) = parts.extensions.remove::<hyper::upgrade::OnUpgrade>() else {
+        return Ok(Err(ApiError::bad_request("Upgrade request required")));
+    };
+    if port_forward {
+        // the kubelet first: a refusal is still an HTTP answer the client can fall back on
+        let kubelet = match upgrade_to_spdy(api, to, path_and_query, translate::PORT_FORWARD).await {
+            Ok(k) => k,
+            Err(e) => return Ok(Err(e)),
+        };
+        tokio::spawn(async move {
+            match on_upgrade.await {
+                Ok(client) => translate::tunnel(TokioIo::new(client), kubelet).await,
+                Err(e) => tracing::debug!(error = %e, "port-forward client upgrade failed"),
+            }
+        });
+    } else {
+        let (api, to, pq) = (api.clone(), to.clone(), path_and_query.to_string());
+        tokio::spawn(async move {
+            match on_upgrade.await {
+                Ok(client) => translate::remote_command(TokioIo::new(client), async move { upgrade_to_spdy(&api, &to, &pq, translate::V4).await }, streams).await,
+                Err(e) => tracing::debug!(error = %e, "exec client upgrade failed"),
+            }
+        });
+    }
+    Ok(Ok(switching(headers)))
+}
+
+/// A WebSocket `GET` of exec, attach or port-forward is authorized as `get`; it must also be
+/// allowed to `create` the subresource, as a `POST` (SPDY) is.
+fn authorize_create(api: &Api, info: &RequestInfo) -> ApiResult<()> {
+    let user = crate::context::user();
+    let mut attrs = crate::auth::authz::Attributes::resource(info);
+    attrs.verb = "create".into();
+    match crate::auth::authz::authorize(api, &user, &attrs) {
+        crate::auth::authz::Decision::Allow(_) => Ok(()),
+        crate::auth::authz::Decision::Deny(reason) | crate::auth::authz::Decision::NoOpinion(reason) => Err(crate::auth::authz::forbidden(&user, &attrs, &reason)),
+    }
+}
+
 /// `GET pods/<name>/log`: validated as upstream, then streamed from the kubelet.
 async fn logs(api: &Arc<Api>, ns: &str, name: &str, q: &[(String, String)]) -> ApiResult<Response<Body>> {
     const KIND: &str = "PodLogOptions";
@@ -427,10 +540,19 @@ async fn stream(api: &Arc<Api>, info: &RequestInfo, q: &[(String, String)], req:
         (node_name, format!("/{segment}/{}/{}/{}", encode(ns), encode(name), encode(&container)))
     };
     let (node_name, path) = path;
+    if req.method() == http::Method::GET {
+        authorize_create(api, info)?;
+    }
     let to = kubelet_address(&node(api, &node_name).await?)?;
     // sorted by key as Go's url.Values.Encode; the sort is stable, so commands keep their order
     let query = query_string(&params);
-    forward(api, &to, req, &format!("{path}{query}"), false).await
+    let pq = format!("{path}{query}");
+    let on = |k: &str| params.iter().any(|(p, _)| *p == k);
+    let streams = translate::Streams { stdin: on("input"), stdout: on("output"), stderr: on("error"), tty: on("tty") };
+    match websocket_bridge(api, info, &to, &pq, streams, req).await {
+        Ok(answer) => answer,
+        Err(req) => forward(api, &to, req, &pq, false).await,
+    }
 }
 
 /// `nodes/<name>/proxy/<path>`: any request to the node's kubelet.
