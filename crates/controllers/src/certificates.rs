@@ -1,6 +1,7 @@
 //! The CSR signing controller (upstream's `csrsigning`): approved CertificateSigningRequests of
-//! the built-in signers get their certificate from the cluster CA, valid for the requested
-//! `expirationSeconds` (at least 10 minutes, at most a year):
+//! the built-in signers get their certificate from the cluster CA, valid for the cluster's signing
+//! duration (`--cluster-signing-duration`, a year by default), or for the requested
+//! `expirationSeconds` when shorter (which is at least 10 minutes):
 //! - `kubernetes.io/kube-apiserver-client`: any subject, client usages only;
 //! - `kubernetes.io/kube-apiserver-client-kubelet`: a node's client certificate
 //!   (`CN=system:node:<name>`, `O=system:nodes`, no SANs) — [`validate_kubelet_client`];
@@ -38,6 +39,8 @@ const MIN_SECONDS: i64 = 600;
 struct Ctx {
     api: Api<CertificateSigningRequest>,
     ca: pki::Ca,
+    /// The longest certificate issued (upstream's `--cluster-signing-duration`).
+    max_seconds: i64,
 }
 
 /// Whether the request carries a True condition of `kind` (Approved, Denied, Failed).
@@ -45,10 +48,14 @@ pub(crate) fn has(csr: &CertificateSigningRequest, kind: &str) -> bool {
     csr.status.as_ref().and_then(|s| s.conditions.as_ref()).is_some_and(|c| c.iter().any(|c| c.type_ == kind && c.status == "True"))
 }
 
-/// Runs the controller with the certificate-controller identity and the cluster CA.
-pub async fn run(client: kube::Client, ca: pki::Ca) {
+/// The cluster signing duration when none is configured: a year.
+pub const DEFAULT_SIGNING_SECONDS: i64 = MAX_SECONDS;
+
+/// Runs the controller with the certificate-controller identity and the cluster CA; certificates
+/// last `max_seconds` unless a request asks for less.
+pub async fn run(client: kube::Client, ca: pki::Ca, max_seconds: i64) {
     let api: Api<CertificateSigningRequest> = Api::all(client);
-    let ctx = Arc::new(Ctx { api: api.clone(), ca });
+    let ctx = Arc::new(Ctx { api: api.clone(), ca, max_seconds: max_seconds.max(1) });
     Controller::new(api, watcher::Config::default())
         .run(reconcile, |_c, _e: &Error, _x| Action::requeue(Duration::from_secs(2)), ctx)
         .for_each(|r| async move {
@@ -122,11 +129,20 @@ fn failed(message: String) -> CertificateSigningRequestCondition {
     }
 }
 
+/// A certificate's lifetime: the signing duration, or the requested `expirationSeconds` (at
+/// least 10 minutes) when that is shorter.
+fn lifetime(requested: Option<i32>, max_seconds: i64) -> i64 {
+    match requested {
+        Some(r) => i64::from(r).clamp(MIN_SECONDS, MAX_SECONDS).min(max_seconds),
+        None => max_seconds,
+    }
+}
+
 /// What the signer does with an approved request: a certificate PEM, or why it fails.
-fn sign(ca: &pki::Ca, csr: &CertificateSigningRequest) -> Result<String, String> {
+fn sign(ca: &pki::Ca, csr: &CertificateSigningRequest, max_seconds: i64) -> Result<String, String> {
     let pem = String::from_utf8_lossy(&csr.spec.request.0).to_string();
     let usages = csr.spec.usages.clone().unwrap_or_default();
-    let seconds = csr.spec.expiration_seconds.map(i64::from).unwrap_or(MAX_SECONDS).clamp(MIN_SECONDS, MAX_SECONDS);
+    let seconds = lifetime(csr.spec.expiration_seconds, max_seconds);
     let info = pki::csr_subject(&pem).ok_or_else(|| "the request does not parse".to_string())?;
     let signed = match csr.spec.signer_name.as_str() {
         SIGNER => {
@@ -161,7 +177,7 @@ async fn reconcile(csr: Arc<CertificateSigningRequest>, ctx: Arc<Ctx>) -> Result
     let name = csr.metadata.name.clone().unwrap_or_default();
     let mut updated = (*csr).clone();
     let status = updated.status.get_or_insert_with(Default::default);
-    match sign(&ctx.ca, &csr) {
+    match sign(&ctx.ca, &csr, ctx.max_seconds) {
         Ok(cert) => status.certificate = Some(ByteString(cert.into_bytes())),
         Err(message) => status.conditions.get_or_insert_with(Vec::new).push(failed(message)),
     }
@@ -172,6 +188,17 @@ async fn reconcile(csr: Arc<CertificateSigningRequest>, ctx: Arc<Ctx>) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lifetimes_follow_the_signing_duration_and_shorter_requests() {
+        assert_eq!(lifetime(None, DEFAULT_SIGNING_SECONDS), 365 * 86400);
+        assert_eq!(lifetime(Some(3600), DEFAULT_SIGNING_SECONDS), 3600);
+        // a request under 10 minutes gets 10 minutes, as upstream's signer
+        assert_eq!(lifetime(Some(60), DEFAULT_SIGNING_SECONDS), 600);
+        // a short signing duration caps every certificate
+        assert_eq!(lifetime(None, 45), 45);
+        assert_eq!(lifetime(Some(3600), 45), 45);
+    }
 
     fn info(cn: &str, o: &[&str], dns: &[&str], ips: &[&str]) -> pki::CertInfo {
         pki::CertInfo {

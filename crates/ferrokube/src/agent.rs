@@ -284,8 +284,9 @@ pub async fn agent(mut args: AgentArgs) -> anyhow::Result<()> {
     result
 }
 
-/// The agent `ferrokube server` runs for its own machine: its node certificate comes straight
-/// from the cluster CA (the server holds it), everything else is as for a joining node.
+/// The agent `ferrokube server` runs for its own machine: its first node certificate comes
+/// straight from the cluster CA (the server holds it), for the cluster signing duration; it is
+/// renewed through a CSR and everything else is as for a joining node.
 pub struct LocalAgent {
     task: tokio::task::JoinHandle<()>,
     containerd: Option<cri::containerd::Containerd>,
@@ -293,20 +294,21 @@ pub struct LocalAgent {
 
 impl LocalAgent {
     /// Starts it.
-    pub async fn start(pki: &pki::ClusterPki, server: &str, data_dir: &Path, node: &NodeArgs) -> anyhow::Result<LocalAgent> {
+    pub async fn start(pki: &pki::ClusterPki, server: &str, data_dir: &Path, node: &NodeArgs, signing_seconds: i64) -> anyhow::Result<LocalAgent> {
         let agent_dir = data_dir.join("agent");
         std::fs::create_dir_all(&agent_dir)?;
         let mut cfg = kubelet_config(node, &agent_dir)?;
         let ca_pem = pki.ca.pair.cert_pem.clone();
         cfg.client_ca_pem = ca_pem.clone();
         let now = jiff::Timestamp::now().as_second();
-        let valid = kubelet::identity::client_cert_expiry(&agent_dir).is_some_and(|exp| exp > now + 3600);
+        // a certificate with under a fifth of its life left is replaced now (the loop renews at 80%)
+        let valid = kubelet::identity::client_cert_expiry(&agent_dir).is_some_and(|exp| exp > now + (signing_seconds / 5).clamp(10, 3600));
         let current = if valid { kubelet::identity::current_kubeconfig(&agent_dir, server, &ca_pem, &cfg.node_name)? } else { None };
         let kubeconfig = if let Some(kc) = current {
             kc
         } else {
             let user = format!("system:node:{}", cfg.node_name);
-            let pair = pki.ca.issue_client_for(&user, &["system:nodes".to_string()], 365 * 24 * 3600)?;
+            let pair = pki.ca.issue_client_for(&user, &["system:nodes".to_string()], signing_seconds)?;
             kubelet::identity::write_client_kubeconfig(&agent_dir, server, &ca_pem, &cfg.node_name, &pair)?
         };
         let rt = start_runtime(node, &agent_dir, &agent_dir.join("cni").join("net.d")).await;

@@ -374,15 +374,24 @@ pub fn parse_interval(s: &str) -> anyhow::Result<Duration> {
     if s == "0" {
         return Ok(Duration::ZERO);
     }
-    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: u64 = num.parse().with_context(|| format!("{s:?} is not an interval like 30m, 12h or 1d"))?;
-    let secs = match unit {
-        "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86400,
-        _ => bail!("{s:?}: unknown unit (use s, m, h or d)"),
-    };
+    // one or more <number><unit> parts, as Go durations are written (`8760h0m0s`, `1h30m`)
+    let mut rest = s;
+    let mut secs = 0u64;
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let n: u64 = rest[..digits].parse().with_context(|| format!("{s:?} is not an interval like 30m, 12h, 1d or 1h30m"))?;
+        let after = &rest[digits..];
+        let unit_len = after.find(|c: char| c.is_ascii_digit()).unwrap_or(after.len());
+        let scale = match &after[..unit_len] {
+            "s" => 1,
+            "m" => 60,
+            "h" => 3600,
+            "d" => 86400,
+            _ => bail!("{s:?}: unknown unit (use s, m, h or d)"),
+        };
+        secs = n.checked_mul(scale).and_then(|v| v.checked_add(secs)).with_context(|| format!("{s:?} is too long"))?;
+        rest = &after[unit_len..];
+    }
     Ok(Duration::from_secs(secs))
 }
 
@@ -543,6 +552,11 @@ mod tests {
         assert_eq!(parse_interval("90s").expect("90s"), Duration::from_secs(90));
         assert!(parse_interval("12").is_err());
         assert!(parse_interval("x").is_err());
+        // Go's form, as upstream's flags print their defaults
+        assert_eq!(parse_interval("8760h0m0s").expect("go form"), Duration::from_secs(8760 * 3600));
+        assert_eq!(parse_interval("1h30m").expect("1h30m"), Duration::from_secs(5400));
+        assert!(parse_interval("1h30").is_err());
+        assert!(parse_interval("5w").is_err());
     }
 
     #[test]

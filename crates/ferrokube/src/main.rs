@@ -147,6 +147,10 @@ pub struct ServerArgs {
     /// marked unreachable (`40s`).
     #[arg(long, default_value = "40s")]
     pub node_monitor_grace_period: String,
+    /// How long the certificates the cluster CA signs for CSRs last (nodes' client and serving
+    /// certificates among them); nodes renew theirs at 80% of it. `8760h` (a year) by default.
+    #[arg(long, default_value = "8760h")]
+    pub cluster_signing_duration: String,
     /// How often the node lifecycle controller checks the nodes' heartbeats (`5s`).
     #[arg(long, default_value = "5s")]
     pub node_monitor_period: String,

@@ -83,6 +83,8 @@ struct NodeSettings {
     cluster_cidr: controllers::nodeipam::Cidr,
     node_cidr_mask_size: u8,
     timing: controllers::nodelifecycle::Timing,
+    /// `--cluster-signing-duration` in seconds.
+    signing_seconds: i64,
 }
 
 impl NodeSettings {
@@ -94,7 +96,12 @@ impl NodeSettings {
             monitor_period: crate::datastore::parse_interval(&args.node_monitor_period).context("--node-monitor-period")?.max(Duration::from_secs(1)),
             grace_period: crate::datastore::parse_interval(&args.node_monitor_grace_period).context("--node-monitor-grace-period")?.max(Duration::from_secs(1)),
         };
-        Ok(NodeSettings { cluster_cidr, node_cidr_mask_size: args.node_cidr_mask_size, timing })
+        let signing = crate::datastore::parse_interval(&args.cluster_signing_duration).context("--cluster-signing-duration")?;
+        if signing < Duration::from_secs(30) {
+            anyhow::bail!("--cluster-signing-duration {:?}: at least 30s (a node must be able to renew before its certificate expires)", args.cluster_signing_duration);
+        }
+        let signing_seconds = i64::try_from(signing.as_secs()).unwrap_or(i64::MAX);
+        Ok(NodeSettings { cluster_cidr, node_cidr_mask_size: args.node_cidr_mask_size, timing, signing_seconds })
     }
 }
 
@@ -151,7 +158,7 @@ impl ControllerManager {
         set.spawn(controllers::csrapproving::run_kubelet_serving_approver(self.client("kubelet-serving-approver")));
         match pki::Ca::from_pem((*self.ca).clone()) {
             Ok(ca) => {
-                set.spawn(controllers::certificates::run(self.client("certificate-controller"), ca));
+                set.spawn(controllers::certificates::run(self.client("certificate-controller"), ca, self.nodes.signing_seconds));
             }
             Err(e) => tracing::error!(error = %e, "the certificate controller cannot load the cluster CA"),
         }
@@ -190,6 +197,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     let service_cidr = apiserver::Cidr::parse(&args.service_cluster_ip_range).map_err(anyhow::Error::msg)?;
     let ports = node_port_range(&args.service_node_port_range)?;
     let node_settings = NodeSettings::from_args(&args)?;
+    let signing_seconds = node_settings.signing_seconds;
 
     let host = host_name();
     let mut dns: Vec<String> = vec![
@@ -354,7 +362,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     let local_agent = if args.disable_agent {
         None
     } else {
-        Some(crate::agent::LocalAgent::start(&pki, &url, dir, &args.node).await?)
+        Some(crate::agent::LocalAgent::start(&pki, &url, dir, &args.node, signing_seconds).await?)
     };
     tracing::info!(
         kubeconfig = %kubeconfig.display(),

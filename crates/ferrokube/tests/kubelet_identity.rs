@@ -67,3 +67,53 @@ async fn bootstrap_then_rotation_with_the_node_identity() {
     let err = kubelet::identity::bootstrap(&s.url, &ca, "abcdef.0123456789abcdef", "edge-2", &s.path().join("agent2")).await.unwrap_err();
     assert!(matches!(err, kubelet::identity::Error::TokenRefused { .. }), "{err}");
 }
+
+/// The agent's own timer: with a 45 s signing duration the node's client and serving
+/// certificates are renewed at 80% of their life, through CSRs made with the node's identity,
+/// and the node keeps working after the first certificates have expired (its Lease is renewed,
+/// it stays Ready, the apiserver reaches its kubelet for logs over the new serving certificate).
+#[test]
+fn the_agent_renews_its_certificates_before_they_expire() {
+    let s = Server::start_node("rotating", &["--cluster-signing-duration", "45s"]);
+    let agent = s.data.join("agent");
+    let info = |file: &str| {
+        let pem = std::fs::read_to_string(agent.join(file)).unwrap_or_default();
+        pki::cert_info(&pem).map(|i| (pem, i.not_after))
+    };
+    let (client_pem, client_expiry) = info("kubelet-client.crt").expect("the node's client certificate");
+    let now = jiff::Timestamp::now().as_second();
+    assert!(client_expiry <= now + 46, "the first certificate lasts the signing duration: expires in {} s", client_expiry - now);
+    s.ok(&["run", "ticker", "--image=busybox:1.35", "--restart=Never", "--", "sh", "-c", "i=0; while true; do echo tick $i; i=$((i+1)); sleep 1; done"]);
+    support::eventually(Duration::from_secs(60), "the pod to run", || s.kubectl(&["logs", "ticker"]).stdout.starts_with(b"tick 0"));
+    let (serving_pem, _) = info("kubelet-serving.crt").expect("the kubelet's serving certificate");
+
+    // both are replaced before the first ones expire
+    let deadline = std::time::Instant::now() + Duration::from_secs(70);
+    let renewed = loop {
+        let client = info("kubelet-client.crt").filter(|(p, _)| *p != client_pem);
+        let serving = info("kubelet-serving.crt").filter(|(p, _)| *p != serving_pem);
+        if let (Some(c), Some(_)) = (&client, &serving) {
+            break c.1;
+        }
+        assert!(std::time::Instant::now() < deadline, "no renewal within 70 s");
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    assert!(renewed > client_expiry, "the new certificate outlives the old one");
+    let csrs = s.ok(&["get", "csr", "-o", "jsonpath={range .items[*]}{.spec.signerName} {.spec.username} {.status.conditions[0].reason}{\"\\n\"}{end}"]);
+    assert!(
+        csrs.lines().any(|l| l == "kubernetes.io/kube-apiserver-client-kubelet system:node:rotating AutoApproved"),
+        "a self-renewal CSR, approved: {csrs}"
+    );
+
+    // past the first certificate's expiry, the node still works with the new ones
+    let wait = client_expiry + 5 - jiff::Timestamp::now().as_second();
+    if wait > 0 {
+        std::thread::sleep(Duration::from_secs(wait as u64));
+    }
+    let renew_time = s.ok(&["get", "lease", "-n", "kube-node-lease", "rotating", "-o", "jsonpath={.spec.renewTime}"]);
+    let renewed_at = renew_time.trim().parse::<jiff::Timestamp>().expect("renewTime").as_second();
+    assert!(renewed_at > client_expiry, "the Lease was renewed ({renew_time}) after the first certificate expired");
+    assert_eq!(s.ok(&["get", "node", "rotating", "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"]), "True");
+    let logs = s.ok(&["logs", "ticker", "--tail=1"]);
+    assert!(logs.starts_with("tick "), "{logs}");
+}

@@ -241,10 +241,11 @@ pub async fn renew_client(client: &kube::Client, server: &str, ca_pem: &str, nod
 }
 
 /// When to renew a certificate valid from `now` until `not_after`: at 80% of its remaining life
-/// (upstream's kubelet picks 70–90%), never sooner than a minute.
+/// (upstream's kubelet picks 70–90%), never sooner than 10 seconds (a failed renewal is retried
+/// at that pace, not in a loop).
 pub fn renew_in(now: i64, not_after: i64) -> Duration {
     let left = (not_after - now).max(0) as u64;
-    Duration::from_secs((left * 8 / 10).max(60))
+    Duration::from_secs((left * 8 / 10).max(10))
 }
 
 /// A join token: the bootstrap token, with the SHA-256 of the cluster CA's DER when it is in the
@@ -404,7 +405,8 @@ mod tests {
     #[test]
     fn renewal_comes_at_eighty_percent() {
         assert_eq!(renew_in(0, 1000), Duration::from_secs(800));
-        assert_eq!(renew_in(0, 10), Duration::from_secs(60));
-        assert_eq!(renew_in(100, 50), Duration::from_secs(60));
+        assert_eq!(renew_in(0, 45), Duration::from_secs(36));
+        assert_eq!(renew_in(0, 10), Duration::from_secs(10));
+        assert_eq!(renew_in(100, 50), Duration::from_secs(10));
     }
 }
