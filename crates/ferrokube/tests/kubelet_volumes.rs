@@ -283,14 +283,43 @@ spec:
     assert_eq!(std::fs::read_link(cfg.join("..data")).unwrap(), data_before);
     assert_eq!(read(&proj.join("vault-token")), token);
 
-    // Changes of the objects reach the files through refresh; a held old file keeps its data.
+    // The pod's Secrets and ConfigMaps are watched one by one (sec; cfg, the optional absent
+    // one, kube-root-ca.crt), so refreshes read no object again: the audit log shows no GET of
+    // them by the node.
+    assert_eq!(vm.watched_objects(), 4);
+    let audit = s.data_dir().join("audit.log");
+    let node_gets = || {
+        std::fs::read_to_string(&audit)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|e| e["user"]["username"] == "system:node:n1" && e["verb"] == "get" && matches!(e["objectRef"]["resource"].as_str(), Some("secrets" | "configmaps")))
+            .count()
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let gets_before = node_gets();
+    for _ in 0..5 {
+        vm.refresh(&pod).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(node_gets(), gets_before, "refreshes read the watched objects from the cache");
+
+    // Changes of the objects reach the files through refresh (as soon as the watch has seen
+    // them); a held old file keeps its data.
     let old_a = std::fs::File::open(cfg.join("a")).unwrap();
     s.ok(&["patch", "configmap", "-n", "vol", "cfg", "--type=json", "-p", r#"[{"op":"replace","path":"/data/a","value":"10"},{"op":"remove","path":"/data/b"}]"#]);
     s.ok(&["patch", "secret", "-n", "vol", "sec", "--type=merge", "-p", r#"{"stringData":{"user":"root"}}"#]);
     s.ok(&["label", "pod", "-n", "vol", "p", "tier=b", "--overwrite"]);
     let pod = Api::<Pod>::namespaced(admin.clone(), "vol").get("p").await.unwrap();
-    vm.refresh(&pod).await.unwrap();
-    assert_eq!(read(&cfg.join("a")), "10");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        vm.refresh(&pod).await.unwrap();
+        if read(&cfg.join("a")) == "10" && read(&sec.join("user")) == "root" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the changes never reached the volumes");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert!(std::fs::symlink_metadata(cfg.join("b")).is_err(), "removed keys disappear");
     assert_eq!(std::io::read_to_string(old_a).unwrap(), "1");
     assert_ne!(std::fs::read_link(cfg.join("..data")).unwrap(), data_before);
@@ -312,7 +341,14 @@ spec:
 
     // A deleted configMap keeps the last contents and reports upstream's text.
     s.ok(&["delete", "configmap", "-n", "vol", "cfg"]);
-    let err = vm.refresh(&pod).await.unwrap_err().to_string();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let err = loop {
+        if let Err(e) = vm.refresh(&pod).await {
+            break e.to_string();
+        }
+        assert!(std::time::Instant::now() < deadline, "the deletion never reached the kubelet");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     assert_eq!(err, "MountVolume.SetUp failed for volume \"cfg\" : configmap \"cfg\" not found");
     assert_eq!(read(&cfg.join("a")), "10");
 
@@ -320,6 +356,7 @@ spec:
     let pod_dir = std::fs::canonicalize(pods_dir.join(&uid)).unwrap();
     assert!(host::mounts_under(&pod_dir).unwrap().len() >= 5, "secret, 2 projected, downwardAPI, memory emptyDir");
     vm.teardown(&uid).await.unwrap();
+    assert_eq!(vm.watched_objects(), 0, "no pod uses them: their watches are stopped");
     assert!(host::mounts_under(&pod_dir).unwrap().is_empty());
     assert!(!pod_dir.exists());
     assert!(local_pv.is_dir() && host_dir.is_dir(), "host paths and local volumes are left alone");

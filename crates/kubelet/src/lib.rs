@@ -16,6 +16,7 @@ pub mod env;
 pub mod eviction;
 pub mod identity;
 pub mod node;
+pub mod objects;
 pub mod pods;
 pub mod quantity;
 pub mod server;

@@ -41,6 +41,7 @@ use k8s_openapi::api::core::v1::{
 use kube::Api;
 
 use crate::env::{api_message, get_opt};
+use crate::objects::ObjectCache;
 use atomic::{FileProjection, Payload};
 
 const EMPTY_DIR: &str = "kubernetes.io~empty-dir";
@@ -232,6 +233,9 @@ pub struct VolumeManager {
     pods_dir: PathBuf,
     node_name: String,
     tokens: tokens::TokenCache,
+    /// Secrets and ConfigMaps the pods' volumes use, kept by single-object watches.
+    secrets: ObjectCache<Secret>,
+    config_maps: ObjectCache<ConfigMap>,
     clock: Clock,
     locks: parking_lot::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     allocatable: parking_lot::Mutex<Option<(Instant, BTreeMap<String, apimachinery::quantity::Quantity>)>>,
@@ -242,6 +246,8 @@ impl VolumeManager {
     /// volumes under `pods_dir` (`<agent>/pods`).
     pub fn new(client: kube::Client, pods_dir: PathBuf, node_name: String) -> Self {
         VolumeManager {
+            secrets: ObjectCache::new(client.clone()),
+            config_maps: ObjectCache::new(client.clone()),
             client,
             pods_dir,
             node_name,
@@ -326,6 +332,18 @@ impl VolumeManager {
         first_err.map_or(Ok(()), Err)
     }
 
+    /// Drops what the caches hold for the pod `uid` (its tokens, its uses of watched objects).
+    fn forget(&self, uid: &str) {
+        self.tokens.forget_pod(uid);
+        self.secrets.release(uid);
+        self.config_maps.release(uid);
+    }
+
+    /// How many Secrets and ConfigMaps are watched for the node's pods.
+    pub fn watched_objects(&self) -> usize {
+        self.secrets.watched() + self.config_maps.watched()
+    }
+
     /// Removes everything under `<pods_dir>/<uid>`, unmounting the tmpfs volumes first. Refuses
     /// to delete while anything below is still mounted.
     pub async fn teardown(&self, uid: &str) -> Result<(), VolumeError> {
@@ -338,7 +356,7 @@ impl VolumeManager {
         let real = match std::fs::canonicalize(&dir) {
             Ok(p) => p,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                self.tokens.forget_pod(uid);
+                self.forget(uid);
                 drop(held);
                 self.locks.lock().remove(uid);
                 return Ok(());
@@ -354,7 +372,7 @@ impl VolumeManager {
             return Err(VolumeError::TearDown(format!("{} is still mounted; not removing {}", m.display(), real.display())));
         }
         std::fs::remove_dir_all(&real).map_err(|e| VolumeError::TearDown(format!("removing {}: {e}", real.display())))?;
-        self.tokens.forget_pod(uid);
+        self.forget(uid);
         drop(held);
         self.locks.lock().remove(uid);
         Ok(())
@@ -397,11 +415,11 @@ impl VolumeManager {
         }
         if let Some(src) = &v.config_map {
             let optional = src.optional == Some(true);
-            let cm = get_opt::<ConfigMap>(&self.client, &ctx.namespace, &src.name).await?;
+            let cm = self.config_maps.get(&ctx.uid, &ctx.namespace, &src.name).await?;
             if cm.is_none() && !optional {
                 return Err(format!("configmap {} not found", go_quote(&src.name)));
             }
-            let p = payload::config_map(src.items.as_deref(), cm.as_ref(), mode_or_default(src.default_mode), optional)?;
+            let p = payload::config_map(src.items.as_deref(), cm.as_deref(), mode_or_default(src.default_mode), optional)?;
             let dir = self.volume_dir(ctx, CONFIG_MAP, name);
             self.wrapper(ctx, &dir, false).await?;
             self.write(ctx, &dir, &p)?;
@@ -410,11 +428,11 @@ impl VolumeManager {
         if let Some(src) = &v.secret {
             let optional = src.optional == Some(true);
             let secret_name = src.secret_name.clone().unwrap_or_default();
-            let s = get_opt::<Secret>(&self.client, &ctx.namespace, &secret_name).await?;
+            let s = self.secrets.get(&ctx.uid, &ctx.namespace, &secret_name).await?;
             if s.is_none() && !optional {
                 return Err(format!("secret {} not found", go_quote(&secret_name)));
             }
-            let p = payload::secret(src.items.as_deref(), s.as_ref(), mode_or_default(src.default_mode), optional)?;
+            let p = payload::secret(src.items.as_deref(), s.as_deref(), mode_or_default(src.default_mode), optional)?;
             let dir = self.volume_dir(ctx, SECRET, name);
             self.wrapper(ctx, &dir, true).await?;
             self.write(ctx, &dir, &p)?;
@@ -539,9 +557,9 @@ impl VolumeManager {
                 }
             } else if let Some(c) = &s.config_map {
                 let optional = c.optional == Some(true);
-                match get_opt::<ConfigMap>(&self.client, &ctx.namespace, &c.name).await {
+                match self.config_maps.get(&ctx.uid, &ctx.namespace, &c.name).await {
                     Ok(None) if !optional => errs.push(format!("configmap {} not found", go_quote(&c.name))),
-                    Ok(cm) => match payload::config_map(c.items.as_deref(), cm.as_ref(), default_mode, optional) {
+                    Ok(cm) => match payload::config_map(c.items.as_deref(), cm.as_deref(), default_mode, optional) {
                         Ok(p) => out.extend(p),
                         Err(e) => errs.push(e),
                     },
@@ -549,9 +567,9 @@ impl VolumeManager {
                 }
             } else if let Some(c) = &s.secret {
                 let optional = c.optional == Some(true);
-                match get_opt::<Secret>(&self.client, &ctx.namespace, &c.name).await {
+                match self.secrets.get(&ctx.uid, &ctx.namespace, &c.name).await {
                     Ok(None) if !optional => errs.push(format!("secret {} not found", go_quote(&c.name))),
-                    Ok(sec) => match payload::secret(c.items.as_deref(), sec.as_ref(), default_mode, optional) {
+                    Ok(sec) => match payload::secret(c.items.as_deref(), sec.as_deref(), default_mode, optional) {
                         Ok(p) => out.extend(p),
                         Err(e) => errs.push(e),
                     },
