@@ -185,7 +185,7 @@ async fn logs_exec_cp_attach_and_port_forward_reach_containerd_through_the_kubel
     certs.set(&serving.cert_pem, &serving.key_pem).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let kubelet_port = listener.local_addr().unwrap().port();
-    let ctx = kubelet::server::ServerContext { client: node_client, runtime: rt.clone(), node_name: NODE.into(), client_ca_pem: ca.pair.cert_pem.clone() };
+    let ctx = kubelet::server::ServerContext { client: node_client, runtime: rt.clone(), node_name: NODE.into(), client_ca_pem: ca.pair.cert_pem.clone(), agent_dir: agent.clone() };
     let server = tokio::spawn(kubelet::server::serve(listener, certs, ctx.clone()));
     register_node(&admin, NODE, kubelet_port).await;
 
@@ -376,6 +376,19 @@ fn checks(s: &Server, kubelet_port: u16, web_port: u16, tls: &std::path::Path, c
     assert!(pods_json.contains("\"name\":\"web\""), "{pods_json}");
     let summary = s.ok(&["get", "--raw", &format!("/api/v1/nodes/{NODE}/proxy/stats/summary")]);
     assert!(summary.contains(&format!("\"nodeName\":\"{NODE}\"")) && summary.contains("\"podRef\""), "{summary}");
+    let summary: serde_json::Value = serde_json::from_str(&summary).unwrap();
+    let node = &summary["node"];
+    assert!(node["fs"]["capacityBytes"].as_u64().is_some_and(|c| c > 0) && node["fs"]["availableBytes"].as_u64().is_some(), "{node}");
+    assert!(node["runtime"]["imageFs"]["capacityBytes"].as_u64().is_some_and(|c| c > 0), "{node}");
+    assert!(node["rlimit"]["curproc"].as_u64().is_some_and(|n| n > 0) && node["rlimit"]["maxpid"].as_u64().is_some(), "{node}");
+    assert!(node["network"]["time"].is_string(), "{node}");
+    let web = summary["pods"].as_array().unwrap().iter().find(|p| p["podRef"]["name"] == "web").expect("the web pod").clone();
+    assert_eq!(web["network"]["name"], "eth0", "{web}");
+    assert!(web["network"]["rxBytes"].as_u64().is_some() && web["network"]["txBytes"].as_u64().is_some(), "{web}");
+    let main = web["containers"].as_array().unwrap().iter().find(|c| c["name"] == "main").expect("main's stats").clone();
+    assert!(main["logs"]["usedBytes"].as_u64().is_some_and(|b| b > 0), "main writes a line a second: {main}");
+    assert!(main["rootfs"]["usedBytes"].as_u64().is_some(), "{main}");
+    assert!(web["ephemeral-storage"]["usedBytes"].as_u64().is_some_and(|b| b >= main["logs"]["usedBytes"].as_u64().unwrap()), "{web}");
 
     // a kubelet whose certificate does not verify is refused, with a reason
     let e = s.fails(&["logs", "elsewhere"]);

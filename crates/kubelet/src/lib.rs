@@ -380,6 +380,7 @@ pub async fn run(k: Arc<Kubelet>) -> Result<(), kube::Error> {
             runtime,
             node_name: k.config.node_name.clone(),
             client_ca_pem: k.config.client_ca_pem.clone(),
+            agent_dir: k.config.agent_dir.clone(),
         };
         tasks.spawn(async move {
             if let Err(e) = server::serve(listener, slot, ctx).await {

@@ -47,6 +47,8 @@ pub struct ServerContext {
     pub node_name: String,
     /// The cluster CA (PEM) that client certificates must chain to.
     pub client_ca_pem: String,
+    /// The agent's directory (pod logs, pod volumes, containerd's root): for `/stats/summary`.
+    pub agent_dir: std::path::PathBuf,
 }
 
 impl std::fmt::Debug for ServerContext {
