@@ -251,21 +251,12 @@ fn strip(headers: &http::HeaderMap, out: &mut http::HeaderMap, host: &str) {
 /// connection to the kubelet's.
 async fn forward(api: &Api, to: &KubeletAddress, req: Request<Incoming>, path_and_query: &str, with_body: bool) -> ApiResult<Response<Body>> {
     let url = url_of(to, path_and_query);
-    let tls = dial(api, to, &url).await?;
-    let (mut sender, conn) = hyper::client::conn::http1::handshake::<_, Body>(TokioIo::new(tls))
-        .await
-        .map_err(|e| ApiError::new(500, Reason::InternalError, format!("Get {url:?}: {e}")))?;
-    tokio::spawn(async move {
-        if let Err(e) = conn.with_upgrades().await {
-            tracing::debug!(error = %e, "kubelet connection ended");
-        }
-    });
+    let mut sender = connection(api, to, &url, "Get").await?;
     let (mut parts, body) = req.into_parts();
     let on_upgrade = parts.extensions.remove::<hyper::upgrade::OnUpgrade>();
     let body: Body = if with_body { body.map_err(std::io::Error::other).boxed() } else { Empty::<Bytes>::new().map_err(|never| match never {}).boxed() };
     let mut out = Request::builder().method(parts.method.clone()).uri(path_and_query).body(body).map_err(ApiError::internal)?;
-    let host = if to.host.contains(':') { format!("[{}]:{}", to.host, to.port) } else { format!("{}:{}", to.host, to.port) };
-    strip(&parts.headers, out.headers_mut(), &host);
+    strip(&parts.headers, out.headers_mut(), &authority(to));
     let mut resp = sender.send_request(out).await.map_err(|e| ApiError::new(500, Reason::InternalError, format!("Get {url:?}: {e}")))?;
     if resp.status() != StatusCode::SWITCHING_PROTOCOLS {
         let (parts, body) = resp.into_parts();
@@ -287,30 +278,38 @@ async fn forward(api: &Api, to: &KubeletAddress, req: Request<Incoming>, path_an
             (c, k) => tracing::debug!(client = ?c.err(), kubelet = ?k.err(), "upgrade failed"),
         }
     });
-    let mut back = Response::new(Empty::<Bytes>::new().map_err(|never| match never {}).boxed());
-    *back.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
-    *back.headers_mut() = resp.headers().clone();
-    Ok(back)
+    Ok(switching(resp.headers().clone()))
+}
+
+/// `host:port` of the kubelet (brackets around an IPv6 address).
+fn authority(to: &KubeletAddress) -> String {
+    if to.host.contains(':') { format!("[{}]:{}", to.host, to.port) } else { format!("{}:{}", to.host, to.port) }
+}
+
+/// An HTTP/1.1 connection to the kubelet that can be upgraded; errors read as Go's client's
+/// for `method url`.
+async fn connection(api: &Api, to: &KubeletAddress, url: &str, method: &str) -> ApiResult<hyper::client::conn::http1::SendRequest<Body>> {
+    let tls = dial(api, to, url).await?;
+    let (sender, conn) = hyper::client::conn::http1::handshake::<_, Body>(TokioIo::new(tls))
+        .await
+        .map_err(|e| ApiError::new(500, Reason::InternalError, format!("{method} {url:?}: {e}")))?;
+    tokio::spawn(async move {
+        if let Err(e) = conn.with_upgrades().await {
+            tracing::debug!(error = %e, "kubelet connection ended");
+        }
+    });
+    Ok(sender)
 }
 
 /// Upgrades a new connection to the kubelet to SPDY/3.1 with the streaming `protocol`
 /// (`v4.channel.k8s.io`, `portforward.k8s.io`); a refusal is the kubelet's answer as an error.
 async fn upgrade_to_spdy(api: &Api, to: &KubeletAddress, path_and_query: &str, protocol: &str) -> ApiResult<TokioIo<hyper::upgrade::Upgraded>> {
     let url = url_of(to, path_and_query);
-    let tls = dial(api, to, &url).await?;
-    let (mut sender, conn) = hyper::client::conn::http1::handshake::<_, Body>(TokioIo::new(tls))
-        .await
-        .map_err(|e| ApiError::new(500, Reason::InternalError, format!("Post {url:?}: {e}")))?;
-    tokio::spawn(async move {
-        if let Err(e) = conn.with_upgrades().await {
-            tracing::debug!(error = %e, "kubelet connection ended");
-        }
-    });
-    let host = if to.host.contains(':') { format!("[{}]:{}", to.host, to.port) } else { format!("{}:{}", to.host, to.port) };
+    let mut sender = connection(api, to, &url, "Post").await?;
     let req = Request::builder()
         .method(http::Method::POST)
         .uri(path_and_query)
-        .header(header::HOST, host)
+        .header(header::HOST, authority(to))
         .header(header::CONNECTION, "Upgrade")
         .header(header::UPGRADE, "SPDY/3.1")
         .header("X-Stream-Protocol-Version", protocol)

@@ -77,26 +77,72 @@ fn binary(channel: u8, data: &[u8]) -> Vec<u8> {
     websocket::frame(websocket::BINARY, &m, None)
 }
 
-/// What a client's message asks of the bridge.
-enum FromClient {
-    /// Bytes for the kubelet.
-    Forward(Vec<u8>),
+/// What a client's message other than data asks of the bridge.
+enum Control {
     /// A frame back to the client (a pong).
     Reply(Vec<u8>),
-    Nothing,
+    Ignore,
     /// The bridge ends, after this frame to the client (a close).
     End(Vec<u8>),
 }
 
-/// The common answers to control frames and protocol errors.
-fn control(m: std::io::Result<Option<Message>>) -> Result<Message, FromClient> {
+/// The common answers to control frames and protocol errors; data messages pass.
+fn control(m: std::io::Result<Option<Message>>) -> Result<Vec<u8>, Control> {
     match m {
-        Ok(Some(Message::Ping(p))) => Err(FromClient::Reply(websocket::frame(websocket::PONG, &p, None))),
-        Ok(Some(Message::Pong(_))) => Err(FromClient::Nothing),
-        Ok(Some(Message::Close(..))) | Ok(None) => Err(FromClient::End(websocket::close_frame(websocket::NORMAL_CLOSURE, ""))),
-        Ok(Some(Message::Text(_))) => Err(FromClient::End(websocket::close_frame(websocket::UNSUPPORTED_DATA, "only binary messages are part of this protocol"))),
-        Err(e) => Err(FromClient::End(websocket::close_frame(websocket::close_code_for(&e), &e.to_string()))),
-        Ok(Some(m)) => Ok(m),
+        Ok(Some(Message::Binary(data))) => Ok(data),
+        Ok(Some(Message::Ping(p))) => Err(Control::Reply(websocket::frame(websocket::PONG, &p, None))),
+        Ok(Some(Message::Pong(_))) => Err(Control::Ignore),
+        Ok(Some(Message::Close(..))) | Ok(None) => Err(Control::End(websocket::close_frame(websocket::NORMAL_CLOSURE, ""))),
+        Ok(Some(Message::Text(_))) => Err(Control::End(websocket::close_frame(websocket::UNSUPPORTED_DATA, "only binary messages are part of this protocol"))),
+        Err(e) => Err(Control::End(websocket::close_frame(websocket::close_code_for(&e), &e.to_string()))),
+    }
+}
+
+/// The client's side of a bridge: its messages, and the task that carries the kubelet's
+/// bytes to it.
+struct ClientSide<R> {
+    reader: websocket::Reader<R>,
+    to_client: JoinHandle<()>,
+    ws_tx: mpsc::Sender<Vec<u8>>,
+    kubelet_done: bool,
+}
+
+impl<R: AsyncRead + Unpin> ClientSide<R> {
+    fn new(cr: R, to_client: JoinHandle<()>, ws_tx: mpsc::Sender<Vec<u8>>) -> Self {
+        ClientSide { reader: websocket::Reader::server(cr), to_client, ws_tx, kubelet_done: false }
+    }
+
+    /// The client's next data message, answering pings on the way; `None` when the bridge
+    /// ends (the client closed or broke the protocol, or the kubelet's direction finished).
+    async fn next(&mut self) -> Option<Vec<u8>> {
+        loop {
+            let m = tokio::select! {
+                _ = &mut self.to_client => {
+                    self.kubelet_done = true;
+                    return None;
+                }
+                m = self.reader.next() => m,
+            };
+            match control(m) {
+                Ok(data) => return Some(data),
+                Err(Control::Ignore) => {}
+                Err(Control::Reply(frame)) => {
+                    let _ = self.ws_tx.send(frame).await;
+                }
+                Err(Control::End(frame)) => {
+                    let _ = self.ws_tx.send(frame).await;
+                    return None;
+                }
+            }
+        }
+    }
+
+    /// Stops the kubelet's direction if it still runs.
+    async fn finish(mut self) {
+        if !self.kubelet_done {
+            self.to_client.abort();
+            let _ = (&mut self.to_client).await;
+        }
     }
 }
 
@@ -152,7 +198,7 @@ where
 
     // kubelet → client: each DATA frame becomes a message on its channel
     let (to_client_ws, to_client_spdy) = (ws_tx.clone(), spdy_tx.clone());
-    let mut to_client = tokio::spawn(async move {
+    let to_client = tokio::spawn(async move {
         loop {
             match spdy::read_frame(&mut kr).await {
                 Ok(Some(Frame::Data { stream, data, .. })) => {
@@ -181,56 +227,29 @@ where
         let _ = to_client_ws.send(websocket::close_frame(websocket::NORMAL_CLOSURE, "")).await;
     });
 
-    // client → kubelet
-    let mut reader = websocket::Reader::server(cr);
-    let mut kubelet_done = false;
+    // client → kubelet: stdin and resize data, and their CLOSE signals as FINs
     let mut closed: Vec<u8> = Vec::new();
-    loop {
-        let m = tokio::select! {
-            _ = &mut to_client => {
-                kubelet_done = true;
-                break;
-            }
-            m = reader.next() => m,
-        };
-        let action = match control(m) {
-            Err(a) => a,
-            Ok(Message::Binary(data)) => match data.split_first() {
-                Some((&STREAM_CLOSE, rest)) => match rest.first().and_then(|c| stream_of.get(c).map(|s| (*c, *s))) {
-                    Some((c, s)) if (c == STDIN || c == RESIZE) && !closed.contains(&c) => {
-                        closed.push(c);
-                        FromClient::Forward(spdy::data(s, &[], true))
-                    }
-                    _ => FromClient::Nothing,
-                },
-                Some((&c @ (STDIN | RESIZE), rest)) if !closed.contains(&c) && !rest.is_empty() => match stream_of.get(&c) {
-                    Some(s) => FromClient::Forward(spdy::data(*s, rest, false)),
-                    None => FromClient::Nothing,
-                },
-                _ => FromClient::Nothing,
-            },
-            Ok(_) => FromClient::Nothing,
-        };
-        match action {
-            FromClient::Forward(bytes) => {
-                if spdy_tx.send(bytes).await.is_err() {
-                    break;
+    let mut client = ClientSide::new(cr, to_client, ws_tx.clone());
+    while let Some(data) = client.next().await {
+        let bytes = match data.split_first() {
+            Some((&STREAM_CLOSE, rest)) => match rest.first().and_then(|c| stream_of.get(c).map(|s| (*c, *s))) {
+                Some((c, s)) if (c == STDIN || c == RESIZE) && !closed.contains(&c) => {
+                    closed.push(c);
+                    spdy::data(s, &[], true)
                 }
-            }
-            FromClient::Reply(frame) => {
-                let _ = ws_tx.send(frame).await;
-            }
-            FromClient::Nothing => {}
-            FromClient::End(frame) => {
-                let _ = ws_tx.send(frame).await;
-                break;
-            }
+                _ => continue,
+            },
+            Some((&c @ (STDIN | RESIZE), rest)) if !closed.contains(&c) && !rest.is_empty() => match stream_of.get(&c) {
+                Some(s) => spdy::data(*s, rest, false),
+                None => continue,
+            },
+            _ => continue,
+        };
+        if spdy_tx.send(bytes).await.is_err() {
+            break;
         }
     }
-    if !kubelet_done {
-        to_client.abort();
-        let _ = to_client.await;
-    }
+    client.finish().await;
     drop(spdy_tx);
     drop(ws_tx);
     let _ = tokio::join!(spdy_task, ws_task);
@@ -247,7 +266,7 @@ where
     let (ws_tx, ws_task) = writer(cw);
     let (mut kr, mut kw) = tokio::io::split(kubelet);
     let to_client_ws = ws_tx.clone();
-    let mut to_client = tokio::spawn(async move {
+    let to_client = tokio::spawn(async move {
         let mut buf = vec![0u8; spdy::MAX_DATA];
         loop {
             match kr.read(&mut buf).await {
@@ -265,37 +284,14 @@ where
         }
         let _ = to_client_ws.send(websocket::close_frame(websocket::NORMAL_CLOSURE, "")).await;
     });
-    let mut reader = websocket::Reader::server(cr);
-    let mut kubelet_done = false;
-    loop {
-        let m = tokio::select! {
-            _ = &mut to_client => {
-                kubelet_done = true;
-                break;
-            }
-            m = reader.next() => m,
-        };
-        match control(m) {
-            Ok(Message::Binary(data)) => {
-                if kw.write_all(&data).await.is_err() || kw.flush().await.is_err() {
-                    break;
-                }
-            }
-            Ok(_) | Err(FromClient::Nothing) | Err(FromClient::Forward(_)) => {}
-            Err(FromClient::Reply(frame)) => {
-                let _ = ws_tx.send(frame).await;
-            }
-            Err(FromClient::End(frame)) => {
-                let _ = ws_tx.send(frame).await;
-                break;
-            }
+    let mut client = ClientSide::new(cr, to_client, ws_tx.clone());
+    while let Some(data) = client.next().await {
+        if kw.write_all(&data).await.is_err() || kw.flush().await.is_err() {
+            break;
         }
     }
     let _ = kw.shutdown().await;
-    if !kubelet_done {
-        to_client.abort();
-        let _ = to_client.await;
-    }
+    client.finish().await;
     drop(ws_tx);
     let _ = ws_task.await;
 }
