@@ -7,6 +7,15 @@
 //! rule, completes it on `completions` (or a `successPolicy`), and honours `suspend` and the
 //! Indexed completion mode. Terminal conditions are delayed as 1.32 does: `FailureTarget` /
 //! `SuccessCriteriaMet` first, `Failed` / `Complete` once no pod is terminating.
+//!
+//! With `backoffLimitPerIndex` (Indexed Jobs) each index counts its own failures: a replacement
+//! pod carries `batch.kubernetes.io/job-index-failure-count` (and the ignored count) from the
+//! pod it replaces, waits that index's back-off, and an index whose counted failures exceed the
+//! limit — or whose pod matched a `FailIndex` rule — is listed in `status.failedIndexes` and not
+//! run again. The last failed pod of an index awaiting its replacement keeps its finalizer until
+//! the replacement exists, so its count cannot be lost. The Job fails on `maxFailedIndexes`
+//! (`MaxFailedIndexesExceeded`) or when every index has succeeded or failed with some failed
+//! (`FailedIndexes`).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -29,6 +38,10 @@ use crate::{Error, Result};
 pub const TRACKING_FINALIZER: &str = "batch.kubernetes.io/job-tracking";
 /// The annotation (and label) holding an Indexed Job pod's completion index.
 pub const COMPLETION_INDEX: &str = "batch.kubernetes.io/job-completion-index";
+/// Annotation: the counted failures of the pod's index before this pod.
+pub const INDEX_FAILURE_COUNT: &str = "batch.kubernetes.io/job-index-failure-count";
+/// Annotation: the failures of the pod's index that a podFailurePolicy Ignore rule left uncounted.
+pub const INDEX_IGNORED_FAILURE_COUNT: &str = "batch.kubernetes.io/job-index-ignored-failure-count";
 /// The label the apiserver puts on a Job's pod template with the Job's UID.
 pub const CONTROLLER_UID_LABEL: &str = "batch.kubernetes.io/controller-uid";
 /// `spec.managedBy` of Jobs this controller manages (also the default).
@@ -166,7 +179,7 @@ impl Indexes {
         Indexes(out)
     }
 
-    /// The interval-list form.
+    /// The interval-list form, as upstream writes it ("0,2,3,5-7": a run of two is two entries).
     pub fn render(&self) -> String {
         let mut parts = Vec::new();
         let mut iter = self.0.iter().copied().peekable();
@@ -176,7 +189,12 @@ impl Indexes {
                 end += 1;
                 iter.next();
             }
-            parts.push(if start == end { start.to_string() } else { format!("{start}-{end}") });
+            // upstream writes a run of two as "a,b" and longer runs as "a-b"
+            parts.push(match end - start {
+                0 => start.to_string(),
+                1 => format!("{start},{end}"),
+                _ => format!("{start}-{end}"),
+            });
         }
         parts.join(",")
     }
@@ -187,6 +205,8 @@ impl Indexes {
 pub enum FailureAction {
     /// Fail the whole Job with this message.
     FailJob(String),
+    /// Fail the pod's index (with `backoffLimitPerIndex`); the failure is counted.
+    FailIndex,
     /// Do not count the failure.
     Ignore,
     /// Count it (also the outcome when no rule matches).
@@ -233,6 +253,7 @@ pub fn match_failure_policy(policy: &PodFailurePolicy, pod: &Pod) -> FailureActi
         if let Some(m) = message {
             return match rule.action.as_str() {
                 "FailJob" => FailureAction::FailJob(m),
+                "FailIndex" => FailureAction::FailIndex,
                 "Ignore" => FailureAction::Ignore,
                 _ => FailureAction::Count,
             };
@@ -271,10 +292,35 @@ pub fn completion_index(pod: &Pod) -> Option<i32> {
     from(&pod.metadata.annotations).or_else(|| from(&pod.metadata.labels)).filter(|i| *i >= 0)
 }
 
-/// Which indexes of an Indexed Job need a new pod: not succeeded, no active pod, in order,
-/// at most `room` of them.
-pub fn indexes_to_create(completions: i32, succeeded: &Indexes, active: &BTreeSet<i32>, room: usize) -> Vec<i32> {
-    (0..completions).filter(|i| !succeeded.0.contains(i) && !active.contains(i)).take(room).collect()
+/// A failure-count annotation of a pod (0 when absent, malformed or negative, as upstream).
+pub fn index_count(pod: &Pod, key: &str) -> i32 {
+    pod.metadata.annotations.as_ref().and_then(|a| a.get(key)).and_then(|v| v.parse::<i32>().ok()).filter(|v| *v >= 0).unwrap_or(0)
+}
+
+/// The counted and ignored failures a replacement of the failed pod `replaced` starts with.
+pub fn replacement_counts(policy: Option<&PodFailurePolicy>, replaced: &Pod) -> (i32, i32) {
+    let (counted, ignored) = (index_count(replaced, INDEX_FAILURE_COUNT), index_count(replaced, INDEX_IGNORED_FAILURE_COUNT));
+    match policy.map(|p| match_failure_policy(p, replaced)) {
+        Some(FailureAction::Ignore) => (counted, ignored.saturating_add(1)),
+        _ => (counted.saturating_add(1), ignored),
+    }
+}
+
+/// Whether the failed pod `pod` fails its index: a `FailIndex` rule matched, or its counted
+/// failures (this one included) exceed `limit_per_index`.
+pub fn fails_index(policy: Option<&PodFailurePolicy>, pod: &Pod, limit_per_index: i32) -> bool {
+    let counted = match policy.map(|p| match_failure_policy(p, pod)) {
+        Some(FailureAction::FailIndex) => return true,
+        Some(FailureAction::Ignore) => false,
+        _ => true,
+    };
+    counted && index_count(pod, INDEX_FAILURE_COUNT) >= limit_per_index
+}
+
+/// Which indexes of an Indexed Job need a new pod: not succeeded, not failed, no active pod, in
+/// order, at most `room` of them.
+pub fn indexes_to_create(completions: i32, succeeded: &Indexes, failed: &Indexes, active: &BTreeSet<i32>, room: usize) -> Vec<i32> {
+    (0..completions).filter(|i| !succeeded.0.contains(i) && !failed.0.contains(i) && !active.contains(i)).take(room).collect()
 }
 
 /// How many pods should be active for a NonIndexed Job.
@@ -553,16 +599,55 @@ async fn reconcile(mut job: Arc<Job>, ctx: Arc<Ctx>) -> Result<Action> {
     let mut unc_s: BTreeSet<String> = uncounted.succeeded.clone().unwrap_or_default().into_iter().collect();
     let mut unc_f: BTreeSet<String> = uncounted.failed.clone().unwrap_or_default().into_iter().collect();
     let mut succeeded_idx = Indexes::parse(status.completed_indexes.as_deref().unwrap_or(""), completions.unwrap_or(0));
+    let mut changed = false;
+    let per_index = if indexed { spec.backoff_limit_per_index } else { None };
+    let c_total = completions.unwrap_or(0);
+    let mut failed_idx = Indexes::parse(status.failed_indexes.as_deref().unwrap_or(""), c_total);
+    // the policy speaks only about pods that reached the Failed phase
+    let policy_for = |p: &Pod| spec.pod_failure_policy.as_ref().filter(|_| pod_phase(p) == "Failed");
+    let absolute = |p: &Pod| (index_count(p, INDEX_FAILURE_COUNT).saturating_add(index_count(p, INDEX_IGNORED_FAILURE_COUNT)), finish_time(p));
+    // per index: the failed pods that fail their index, and the last failed pod of each index
+    // still waiting for its replacement (it keeps its finalizer, and so its count, until then)
+    let mut delayed: BTreeSet<String> = BTreeSet::new();
+    if let Some(limit) = per_index {
+        let held_failed: Vec<(&Pod, i32)> = pods
+            .iter()
+            .filter(|p| has_finalizer(p) && is_failed_pod(p, only_failed))
+            .filter_map(|p| completion_index(p).filter(|i| *i < c_total).map(|i| (p, i)))
+            .collect();
+        for (p, i) in &held_failed {
+            if fails_index(policy_for(p), p, limit) && failed_idx.0.insert(*i) {
+                changed = true;
+            }
+        }
+        let succeeded_now: BTreeSet<i32> = pods.iter().filter(|p| pod_phase(p) == "Succeeded").filter_map(completion_index).chain(succeeded_idx.0.iter().copied()).collect();
+        let running: BTreeSet<i32> = pods.iter().filter(|p| !is_finished_pod(p) && p.metadata.deletion_timestamp.is_none()).filter_map(completion_index).collect();
+        // a finishing Job replaces nothing: every failure is counted
+        let finishing = condition(&status, "FailureTarget").is_some() || condition(&status, "SuccessCriteriaMet").is_some();
+        let mut last: BTreeMap<i32, &Pod> = BTreeMap::new();
+        for (p, i) in held_failed.into_iter().filter(|_| !finishing) {
+            if succeeded_now.contains(&i) || failed_idx.0.contains(&i) || running.contains(&i) {
+                continue;
+            }
+            let newer = last.get(&i).is_none_or(|q| absolute(q) <= absolute(p));
+            if newer {
+                last.insert(i, p);
+            }
+        }
+        delayed = last.values().filter_map(|p| p.uid()).collect();
+    }
     let mut fail_message: Option<String> = None;
     let mut to_release: Vec<&Pod> = Vec::new();
     let mut new_failures: Vec<Timestamp> = Vec::new();
     let mut new_success = false;
-    let mut changed = false;
     for p in &pods {
         if !has_finalizer(p) {
             continue;
         }
         let puid = p.uid().unwrap_or_default();
+        if delayed.contains(&puid) {
+            continue;
+        }
         if pod_phase(p) == "Succeeded" && !unc_f.contains(&puid) {
             to_release.push(p);
             if indexed {
@@ -587,6 +672,10 @@ async fn reconcile(mut job: Arc<Job>, ctx: Arc<Ctx>) -> Result<Action> {
             };
             match action {
                 FailureAction::Ignore => {}
+                FailureAction::FailIndex => {
+                    unc_f.insert(puid);
+                    changed = true;
+                }
                 FailureAction::FailJob(m) => {
                     fail_message.get_or_insert(m);
                     unc_f.insert(puid);
@@ -595,7 +684,10 @@ async fn reconcile(mut job: Arc<Job>, ctx: Arc<Ctx>) -> Result<Action> {
                 FailureAction::Count => {
                     unc_f.insert(puid);
                     changed = true;
-                    new_failures.push(finish_time(p).unwrap_or(now));
+                    // with a limit per index, each index waits its own back-off instead
+                    if per_index.is_none() {
+                        new_failures.push(finish_time(p).unwrap_or(now));
+                    }
                 }
             }
         }
@@ -603,6 +695,9 @@ async fn reconcile(mut job: Arc<Job>, ctx: Arc<Ctx>) -> Result<Action> {
     if status.start_time.is_none() && !suspended {
         status.start_time = Some(Time(now));
         changed = true;
+    }
+    if per_index.is_some() {
+        status.failed_indexes = Some(failed_idx.render());
     }
     if changed {
         uncounted.succeeded = Some(unc_s.iter().cloned().collect());
@@ -679,6 +774,14 @@ async fn reconcile(mut job: Arc<Job>, ctx: Arc<Ctx>) -> Result<Action> {
             requeue = Some(Duration::from_secs(u64::try_from(deadline - now.as_second()).unwrap_or(1)));
         }
     }
+    if finished_cond.is_none() && per_index.is_some() {
+        let failed_n = failed_idx.0.len();
+        if spec.max_failed_indexes.is_some_and(|m| i64::try_from(failed_n).unwrap_or(i64::MAX) > i64::from(m)) {
+            finished_cond = Some(new_condition("FailureTarget", "True", "MaxFailedIndexesExceeded", "Job has exceeded the specified maximal number of failed indexes", now));
+        } else if failed_n > 0 && failed_n + succeeded_idx.0.len() >= usize::try_from(c_total).unwrap_or(0) {
+            finished_cond = Some(new_condition("FailureTarget", "True", "FailedIndexes", "Job has failed indexes", now));
+        }
+    }
     if finished_cond.is_none()
         && indexed
         && let Some(policy) = &spec.success_policy
@@ -714,7 +817,8 @@ async fn reconcile(mut job: Arc<Job>, ctx: Arc<Ctx>) -> Result<Action> {
             publish(&ctx.recorder, &job_ref, EventType::Warning, &reason, cond.message.clone().unwrap_or_default(), None).await;
         }
         let uncounted_empty = status.uncounted_terminated_pods.as_ref().is_none_or(|u| u.succeeded.as_ref().is_none_or(Vec::is_empty) && u.failed.as_ref().is_none_or(Vec::is_empty));
-        if terminating == 0 && uncounted_empty {
+        // (failed pods held for their replacement are counted at the next sync, before the end)
+        if terminating == 0 && uncounted_empty && delayed.is_empty() {
             let final_type = if is_success { "Complete" } else { "Failed" };
             let fin = new_condition(final_type, "True", cond.reason.as_deref().unwrap_or(""), cond.message.as_deref().unwrap_or(""), now);
             if set_condition(&mut status, fin) && is_success {
@@ -770,13 +874,30 @@ async fn reconcile(mut job: Arc<Job>, ctx: Arc<Ctx>) -> Result<Action> {
             }
             let active_idx: BTreeSet<i32> = by_index.keys().copied().collect();
             let room = usize::try_from(parallelism - i32::try_from(active_idx.len()).unwrap_or(0)).unwrap_or(0);
-            let create = indexes_to_create(c, &succeeded_idx, &active_idx, room);
-            if !create.is_empty() && (terminating == 0 || !only_failed) {
+            let create = indexes_to_create(c, &succeeded_idx, &failed_idx, &active_idx, room);
+            if !create.is_empty() && (terminating == 0 || !only_failed) && per_index.is_some() {
+                // each index: the counts of the pod it replaces, and that index's back-off
+                for i in create {
+                    let replaced = pods.iter().filter(|p| completion_index(p) == Some(i) && is_failed_pod(p, only_failed)).max_by_key(|p| absolute(p));
+                    let counts = replaced.map(|r| replacement_counts(policy_for(r), r)).unwrap_or((0, 0));
+                    if let Some(r) = replaced {
+                        let failures = u32::try_from(counts.0.saturating_add(counts.1)).unwrap_or(0);
+                        let until = finish_time(r).unwrap_or(now).as_millisecond() + i64::try_from(backoff_delay(failures).as_millis()).unwrap_or(0);
+                        if now.as_millisecond() < until {
+                            let wait = Duration::from_millis(u64::try_from(until - now.as_millisecond()).unwrap_or(100).max(100));
+                            requeue = Some(requeue.map_or(wait, |r| r.min(wait)));
+                            continue;
+                        }
+                    }
+                    create_pod(&ctx, &pods_api, &job, &job_ref, Some(i), Some(counts)).await?;
+                    active_count += 1;
+                }
+            } else if !create.is_empty() && (terminating == 0 || !only_failed) {
                 if in_backoff {
                     requeue = Some(Duration::from_millis(u64::try_from(backoff_until.unwrap_or(0) - now.as_millisecond()).unwrap_or(100).max(100)));
                 } else {
                     for i in create {
-                        create_pod(&ctx, &pods_api, &job, &job_ref, Some(i)).await?;
+                        create_pod(&ctx, &pods_api, &job, &job_ref, Some(i), None).await?;
                         active_count += 1;
                     }
                 }
@@ -798,7 +919,7 @@ async fn reconcile(mut job: Arc<Job>, ctx: Arc<Ctx>) -> Result<Action> {
                     requeue = Some(Duration::from_millis(u64::try_from(backoff_until.unwrap_or(0) - now.as_millisecond()).unwrap_or(100).max(100)));
                 } else {
                     while active_count < want {
-                        create_pod(&ctx, &pods_api, &job, &job_ref, None).await?;
+                        create_pod(&ctx, &pods_api, &job, &job_ref, None, None).await?;
                         active_count += 1;
                     }
                 }
@@ -827,8 +948,17 @@ async fn delete_job_pod(ctx: &Ctx, api: &Api<Pod>, job_ref: &ObjectReference, po
     Ok(deleted)
 }
 
-async fn create_pod(ctx: &Ctx, api: &Api<Pod>, job: &Job, job_ref: &ObjectReference, index: Option<i32>) -> Result<()> {
-    let pod = pod_for(job, index);
+/// Creates a pod; `failures` (with `backoffLimitPerIndex`) are its index's counted and ignored
+/// failures so far, carried as annotations.
+async fn create_pod(ctx: &Ctx, api: &Api<Pod>, job: &Job, job_ref: &ObjectReference, index: Option<i32>, failures: Option<(i32, i32)>) -> Result<()> {
+    let mut pod = pod_for(job, index);
+    if let Some((counted, ignored)) = failures {
+        let a = pod.metadata.annotations.get_or_insert_with(BTreeMap::new);
+        a.insert(INDEX_FAILURE_COUNT.into(), counted.to_string());
+        if ignored > 0 {
+            a.insert(INDEX_IGNORED_FAILURE_COUNT.into(), ignored.to_string());
+        }
+    }
     match api.create(&PostParams::default(), &pod).await {
         Ok(created) => {
             let name = created.name_any();
@@ -865,7 +995,8 @@ mod tests {
         let i = Indexes::parse("0,2-4,7", 10);
         assert_eq!(i.0.iter().copied().collect::<Vec<_>>(), vec![0, 2, 3, 4, 7]);
         assert_eq!(i.render(), "0,2-4,7");
-        assert_eq!(Indexes::parse("3-20", 5).render(), "3-4");
+        assert_eq!(Indexes::parse("3-20", 5).render(), "3,4");
+        assert_eq!(Indexes::parse("3-20", 6).render(), "3-5");
         assert_eq!(Indexes::parse("", 5).render(), "");
         assert_eq!(Indexes::parse("x,1", 5).render(), "1");
         let mut j = Indexes::default();
@@ -879,9 +1010,40 @@ mod tests {
     fn indexed_bookkeeping_creates_missing_indexes_in_order() {
         let done = Indexes::parse("0,2", 5);
         let active: BTreeSet<i32> = [1].into_iter().collect();
-        assert_eq!(indexes_to_create(5, &done, &active, 2), vec![3, 4]);
-        assert_eq!(indexes_to_create(5, &done, &active, 1), vec![3]);
-        assert!(indexes_to_create(3, &Indexes::parse("0-2", 3), &BTreeSet::new(), 3).is_empty());
+        let none = Indexes::default();
+        assert_eq!(indexes_to_create(5, &done, &none, &active, 2), vec![3, 4]);
+        assert_eq!(indexes_to_create(5, &done, &none, &active, 1), vec![3]);
+        assert!(indexes_to_create(3, &Indexes::parse("0-2", 3), &none, &BTreeSet::new(), 3).is_empty());
+        // failed indexes are not run again
+        assert_eq!(indexes_to_create(5, &done, &Indexes::parse("3", 5), &active, 2), vec![4]);
+    }
+
+    #[test]
+    fn per_index_failure_counts_carry_over_and_fail_the_index() {
+        let mut p = failed_pod(1, None);
+        // no annotation: 0; a replacement starts at 1 counted failure
+        assert_eq!(index_count(&p, INDEX_FAILURE_COUNT), 0);
+        assert_eq!(replacement_counts(None, &p), (1, 0));
+        assert!(!fails_index(None, &p, 1), "first failure, limit 1: retried");
+        p.metadata.annotations.get_or_insert_with(Default::default).insert(INDEX_FAILURE_COUNT.into(), "1".into());
+        assert!(fails_index(None, &p, 1), "second failure, limit 1: the index fails");
+        assert_eq!(replacement_counts(None, &p), (2, 0));
+        // malformed or negative annotations count as 0, as upstream
+        p.metadata.annotations.as_mut().unwrap().insert(INDEX_FAILURE_COUNT.into(), "-3".into());
+        assert_eq!(index_count(&p, INDEX_FAILURE_COUNT), 0);
+        // an Ignore rule leaves the failure uncounted (it goes to the ignored count); FailIndex
+        // fails the index at once
+        let rule = |action: &str| PodFailurePolicy {
+            rules: vec![PodFailurePolicyRule {
+                action: action.into(),
+                on_exit_codes: Some(PodFailurePolicyOnExitCodesRequirement { container_name: None, operator: "In".into(), values: vec![1] }),
+                on_pod_conditions: None,
+            }],
+        };
+        assert_eq!(replacement_counts(Some(&rule("Ignore")), &p), (0, 1));
+        assert!(!fails_index(Some(&rule("Ignore")), &p, 0));
+        assert!(fails_index(Some(&rule("FailIndex")), &failed_pod(1, None), 5));
+        assert_eq!(match_failure_policy(&rule("FailIndex"), &failed_pod(1, None)), FailureAction::FailIndex);
     }
 
     #[test]

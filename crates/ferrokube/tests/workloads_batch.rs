@@ -156,6 +156,60 @@ fn indexed_job_completes_every_index() {
 }
 
 #[test]
+fn backoff_limit_per_index_retries_each_index_then_fails_it() {
+    let s = Server::start();
+    let _sim = s.sim(2, &[]);
+    let spec = "  completions: 2\n  parallelism: 2\n  completionMode: Indexed\n  backoffLimitPerIndex: 1\n";
+    s.ok_stdin(&["apply", "-f", "-"], &job("per-index", spec, "sim.ferrokube.io/fail-after: 1s"));
+    // the API defaults backoffLimit to the largest int32 when the limit is per index
+    assert_eq!(get(&s, &["get", "job", "per-index", "-o", "jsonpath={.spec.backoffLimit}"]), "2147483647");
+    s.ok(&["wait", "--for=condition=failed", "job/per-index", "--timeout=90s"]);
+    let status = get(&s, &["get", "job", "per-index", "-o", "jsonpath={.status.failedIndexes}|{.status.failed}|{.status.succeeded}|{.status.active}"]);
+    assert_eq!(status, "0,1|4|0|0");
+    let failed = get(&s, &["get", "job", "per-index", "-o", "jsonpath={.status.conditions[?(@.type==\"Failed\")].reason}|{.status.conditions[?(@.type==\"Failed\")].message}"]);
+    assert_eq!(failed, "FailedIndexes|Job has failed indexes");
+    // each index ran twice: its replacement carries the index's failure count and came after
+    // the index's own 10 s back-off
+    let pods = get(&s, &[
+        "get", "pods", "-l", "batch.kubernetes.io/job-name=per-index", "--sort-by=.metadata.creationTimestamp", "-o",
+        "jsonpath={range .items[*]}{.metadata.annotations.batch\\.kubernetes\\.io/job-completion-index} {.metadata.annotations.batch\\.kubernetes\\.io/job-index-failure-count} {.metadata.creationTimestamp}\n{end}",
+    ]);
+    let rows: Vec<Vec<&str>> = pods.lines().map(|l| l.split(' ').collect()).collect();
+    assert_eq!(rows.len(), 4, "{pods}");
+    for index in ["0", "1"] {
+        let mine: Vec<&Vec<&str>> = rows.iter().filter(|r| r[0] == index).collect();
+        assert_eq!(mine.iter().map(|r| r[1]).collect::<Vec<_>>(), vec!["0", "1"], "{pods}");
+        let gap = ts(mine[1][2]).duration_since(ts(mine[0][2])).as_secs();
+        assert!(gap >= 10, "index {index} replaced after {gap}s");
+    }
+}
+
+#[test]
+fn fail_index_rule_and_max_failed_indexes_end_the_job_early() {
+    let s = Server::start();
+    let _sim = s.sim(2, &[]);
+    let spec = "  completions: 3\n  parallelism: 3\n  completionMode: Indexed\n  backoffLimitPerIndex: 5\n  maxFailedIndexes: 1\n  \
+                podFailurePolicy:\n    rules:\n    - action: FailIndex\n      onExitCodes:\n        operator: In\n        values: [1]\n";
+    s.ok_stdin(&["apply", "-f", "-"], &job("fail-index", spec, "sim.ferrokube.io/fail-after: 1s"));
+    s.ok(&["wait", "--for=condition=failed", "job/fail-index", "--timeout=60s"]);
+    let failed = get(&s, &["get", "job", "fail-index", "-o", "jsonpath={.status.conditions[?(@.type==\"Failed\")].reason}|{.status.conditions[?(@.type==\"Failed\")].message}"]);
+    assert_eq!(failed, "MaxFailedIndexesExceeded|Job has exceeded the specified maximal number of failed indexes");
+    let failed_indexes = get(&s, &["get", "job", "fail-index", "-o", "jsonpath={.status.failedIndexes}"]);
+    assert!(indexes_in(&failed_indexes) >= 2, "more than maxFailedIndexes: {failed_indexes}");
+    // FailIndex fails an index at its first failure, whatever the limit: nothing was retried
+    let counts = get(&s, &["get", "pods", "-l", "batch.kubernetes.io/job-name=fail-index", "-o", "jsonpath={.items[*].metadata.annotations.batch\\.kubernetes\\.io/job-index-failure-count}"]);
+    assert!(counts.split(' ').all(|c| c == "0"), "{counts}");
+}
+
+/// How many indexes an interval list ("0,2-3") names.
+fn indexes_in(list: &str) -> usize {
+    list.split(',').filter(|p| !p.is_empty()).map(|p| match p.split_once('-') {
+        Some((a, b)) => b.parse::<usize>().unwrap() - a.parse::<usize>().unwrap() + 1,
+        None => 1,
+    }).sum()
+}
+
+#[test]
 fn ttl_after_finished_deletes_the_job_and_its_pods() {
     let s = Server::start();
     let _sim = s.sim(1, &[]);
