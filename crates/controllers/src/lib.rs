@@ -24,6 +24,7 @@ pub mod leaderelection;
 pub mod namespace;
 pub mod nodeipam;
 pub mod nodelifecycle;
+pub mod persistentvolume;
 pub mod podautoscaler;
 pub mod podgc;
 pub mod replicaset;

@@ -62,6 +62,7 @@ const CONTROLLER_IDENTITIES: &[&str] = &[
     "cronjob-controller",
     "statefulset-controller",
     "daemon-set-controller",
+    "persistent-volume-binder",
 ];
 
 /// kube-controller-manager: each controller an API client with its own identity.
@@ -154,6 +155,7 @@ impl ControllerManager {
         set.spawn(controllers::podgc::run(self.client("pod-garbage-collector"), self.terminated_pod_gc_threshold));
         set.spawn(controllers::tokens::run(self.informers.clone(), self.sa_key.clone(), self.ca_pem.clone()));
         set.spawn(controllers::clusterroleaggregation::run(self.client("clusterrole-aggregation-controller")));
+        set.spawn(controllers::persistentvolume::run(self.client("persistent-volume-binder")));
         set.spawn(controllers::csrapproving::run_node_client_approver(self.client("certificate-controller")));
         set.spawn(controllers::csrapproving::run_kubelet_serving_approver(self.client("kubelet-serving-approver")));
         match pki::Ca::from_pem((*self.ca).clone()) {

@@ -125,17 +125,10 @@ spec:
             local = local_pv.display()
         ),
     );
-    // Bind the claim and the volume by hand (the test runs no binder).
+    // The claim names its volume: the server's PersistentVolume binder binds the two.
+    eventually(Duration::from_secs(20), "the claim bound", || s.kubectl(&["get", "pvc", "-n", "vol", "data", "-o", "jsonpath={.status.phase}"]).stdout == b"Bound");
     let pvc_uid = s.ok(&["get", "pvc", "-n", "vol", "data", "-o", "jsonpath={.metadata.uid}"]);
-    s.ok(&[
-        "patch",
-        "pv",
-        "pv-local",
-        "--type=merge",
-        "-p",
-        &format!(r#"{{"spec":{{"claimRef":{{"namespace":"vol","name":"data","uid":"{pvc_uid}"}}}}}}"#),
-    ]);
-    s.ok(&["patch", "pvc", "-n", "vol", "data", "--subresource=status", "--type=merge", "-p", r#"{"status":{"phase":"Bound"}}"#]);
+    assert_eq!(s.ok(&["get", "pv", "pv-local", "-o", "jsonpath={.spec.claimRef.uid}"]), pvc_uid);
 
     let pod = create_pod(
         &admin,
