@@ -213,10 +213,16 @@ fn select_victims(
     if potential.is_empty() {
         return Err(Status::unresolvable("DefaultPreemption", NO_VICTIMS));
     }
+    // the what-if runs on its own copy of the cycle state, which follows the pods taken out
+    // and put back (spread and affinity counts, as upstream's PreFilterExtensions)
+    let mut cs = cs.clone();
+    let remove = |cs: &mut CycleState, p: &PodInfo| plugins.iter().for_each(|pl| pl.remove_pod(cs, pod, p, node, st));
+    let add = |cs: &mut CycleState, p: &PodInfo| plugins.iter().for_each(|pl| pl.add_pod(cs, pod, p, node, st));
     for p in &potential {
         n.remove_pod(&p.uid);
+        remove(&mut cs, p);
     }
-    run_filters(plugins, cs, pod, &n, st)?;
+    run_filters(plugins, &cs, pod, &n, st)?;
     potential.sort_by(|a, b| more_important(a, b));
     // pods protected by a budget are reprieved first
     let (violating, fine) = split_by_pdb(potential, st);
@@ -225,8 +231,10 @@ fn select_victims(
     for (group, counts) in [(violating, true), (fine, false)] {
         for p in group {
             n.add_pod(p.clone());
-            if run_filters(plugins, cs, pod, &n, st).is_err() {
+            add(&mut cs, &p);
+            if run_filters(plugins, &cs, pod, &n, st).is_err() {
                 n.remove_pod(&p.uid);
+                remove(&mut cs, &p);
                 victims.push(p);
                 if counts {
                     violations += 1;
@@ -350,6 +358,31 @@ mod tests {
             let c = preempt(&plugins, &st, &big, &diag).unwrap();
             assert_eq!((c.node.as_str(), c.pdb_violations), ("b", 0));
         }
+    }
+
+    #[test]
+    fn preemption_sees_anti_affinity_and_spread_without_the_victims() {
+        // the only node holds a low-priority pod the incoming pod's anti-affinity rejects
+        let mut st = state(vec![node("a", json!({"kubernetes.io/hostname": "a"}), json!({}))]);
+        st.add_pod(pod(json!({"metadata": {"name": "db-low", "labels": {"app": "db"}}, "spec": {"priority": 1}})), "a", false);
+        let plugins = default_profile();
+        let picky = pod(json!({"metadata": {"name": "picky"}, "spec": {"priority": 10, "affinity": {"podAntiAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": [{"topologyKey": "kubernetes.io/hostname", "labelSelector": {"matchLabels": {"app": "db"}}}]}}}}));
+        let diag = schedule(&plugins, &mut st, &picky, &mut rand::rng()).unwrap_err();
+        let c = preempt(&plugins, &st, &picky, &diag).unwrap();
+        assert_eq!((c.node.as_str(), c.victims.iter().map(|v| v.name.as_str()).collect::<Vec<_>>()), ("a", vec!["db-low"]));
+
+        // zones a and b; b is full of a pod that may not be preempted, a holds a low-priority
+        // web pod: only without it may a new web pod go to a within maxSkew 1
+        let mut st = state(vec![node("na", json!({"zone": "a"}), json!({})), node("nb", json!({"zone": "b"}), json!({}))]);
+        st.add_pod(pod(json!({"metadata": {"name": "web-low", "labels": {"app": "web"}}, "spec": {"priority": 1}})), "na", false);
+        st.add_pod(cpu_pod("vip", "4", 100), "nb", false);
+        let web = pod(json!({"metadata": {"name": "web-new", "labels": {"app": "web"}}, "spec": {"priority": 10, "topologySpreadConstraints": [
+            {"maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule", "labelSelector": {"matchLabels": {"app": "web"}}}],
+            "containers": [{"name": "c", "resources": {"requests": {"cpu": "1"}}}]}}));
+        let diag = schedule(&plugins, &mut st, &web, &mut rand::rng()).unwrap_err();
+        let c = preempt(&plugins, &st, &web, &diag).unwrap();
+        assert_eq!((c.node.as_str(), c.victims.iter().map(|v| v.name.as_str()).collect::<Vec<_>>()), ("na", vec!["web-low"]));
     }
 
     #[test]

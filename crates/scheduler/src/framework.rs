@@ -41,7 +41,7 @@ impl Status {
 }
 
 /// What pre-filter and pre-score computed for one pod's scheduling cycle.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct CycleState {
     /// Resources held by nominated pods of at least this pod's priority, per node.
     pub nominated: HashMap<String, (Resources, i64)>,
@@ -75,6 +75,11 @@ pub trait Plugin: Send + Sync {
     fn filter(&self, _cs: &CycleState, _pod: &PodInfo, _node: &NodeInfo, _st: &State) -> Result<(), Status> {
         Ok(())
     }
+    /// PreFilterExtensions: `other`, on `node`, is taken out of the state `pre_filter` computed
+    /// for `pod` (preemption asks what the filters say without the victims).
+    fn remove_pod(&self, _cs: &mut CycleState, _pod: &PodInfo, _other: &PodInfo, _node: &NodeInfo, _st: &State) {}
+    /// PreFilterExtensions: `other`, on `node`, is put back into the state.
+    fn add_pod(&self, _cs: &mut CycleState, _pod: &PodInfo, _other: &PodInfo, _node: &NodeInfo, _st: &State) {}
     /// The score's weight in the default profile (0: no score phase).
     fn weight(&self) -> i64 {
         0

@@ -1,7 +1,6 @@
 //! InterPodAffinity: required pod affinity and anti-affinity of the incoming pod, the required
 //! anti-affinity of the pods already placed (symmetry), and preferred terms of both as a score.
-//!
-//! Not done: during preemption the counts are not adjusted for the victims.
+//! Preemption's what-if (victims taken out, put back) updates the counts.
 
 use std::collections::HashMap;
 
@@ -10,12 +9,46 @@ use crate::framework::{CycleState, MAX_NODE_SCORE, Plugin, Status};
 
 type Pair = (String, String);
 
-/// Counts by topology pair (`key`, `value`).
-#[derive(Default)]
+/// Counts by topology pair (`key`, `value`); a pair whose count falls to 0 is removed.
+#[derive(Clone, Default)]
 pub struct FilterState {
     existing_anti: HashMap<Pair, i64>,
     affinity: HashMap<Pair, i64>,
     anti: HashMap<Pair, i64>,
+}
+
+fn bump(m: &mut HashMap<Pair, i64>, pair: Pair, delta: i64) {
+    let n = m.entry(pair.clone()).or_insert(0);
+    *n += delta;
+    if *n <= 0 {
+        m.remove(&pair);
+    }
+}
+
+/// Adds `delta` for `other` (on `node`) to every count it takes part in.
+fn update_counts(fs: &mut FilterState, pod: &PodInfo, other: &PodInfo, node: &NodeInfo, st: &State, delta: i64) {
+    let labels = node.labels();
+    for t in &other.required_anti {
+        if let Some(v) = labels.get(&t.topology_key)
+            && t.matches(pod, &st.namespaces)
+        {
+            bump(&mut fs.existing_anti, (t.topology_key.clone(), v.clone()), delta);
+        }
+    }
+    if !pod.required_affinity.is_empty() && pod.required_affinity.iter().all(|t| t.matches(other, &st.namespaces)) {
+        for t in &pod.required_affinity {
+            if let Some(v) = labels.get(&t.topology_key) {
+                bump(&mut fs.affinity, (t.topology_key.clone(), v.clone()), delta);
+            }
+        }
+    }
+    for t in &pod.required_anti {
+        if let Some(v) = labels.get(&t.topology_key)
+            && t.matches(other, &st.namespaces)
+        {
+            bump(&mut fs.anti, (t.topology_key.clone(), v.clone()), delta);
+        }
+    }
 }
 
 fn node_of<'a>(st: &'a State, name: &str) -> Option<&'a NodeInfo> {
@@ -100,6 +133,16 @@ impl Plugin for InterPodAffinity {
             return Err(Status::unschedulable(NAME, "node(s) didn't satisfy existing pods anti-affinity rules"));
         }
         Ok(())
+    }
+    fn remove_pod(&self, cs: &mut CycleState, pod: &PodInfo, other: &PodInfo, node: &NodeInfo, st: &State) {
+        if let Some(fs) = cs.interpod.as_mut() {
+            update_counts(fs, pod, other, node, st, -1);
+        }
+    }
+    fn add_pod(&self, cs: &mut CycleState, pod: &PodInfo, other: &PodInfo, node: &NodeInfo, st: &State) {
+        if let Some(fs) = cs.interpod.as_mut() {
+            update_counts(fs, pod, other, node, st, 1);
+        }
     }
     fn weight(&self) -> i64 {
         2

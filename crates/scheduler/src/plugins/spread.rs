@@ -2,9 +2,10 @@
 //! (DoNotSchedule filters, ScheduleAnyway scores), labelSelector with matchLabelKeys,
 //! minDomains, nodeAffinityPolicy and nodeTaintsPolicy.
 //!
+//! Preemption's what-if (victims taken out, put back) updates the domain counts.
+//!
 //! Not done: the cluster-level default constraints (upstream spreads pods of a Service or
-//! ReplicaSet by default when they set none); during preemption the counts are not adjusted
-//! for the victims.
+//! ReplicaSet by default when they set none).
 
 use std::collections::HashMap;
 
@@ -79,6 +80,7 @@ fn matching_on(c: &Constraint, pod: &PodInfo, node: &NodeInfo) -> i64 {
 }
 
 /// The domain counts for the DoNotSchedule constraints.
+#[derive(Clone)]
 pub struct FilterState {
     constraints: Vec<Constraint>,
     /// Per constraint: matching pods per domain value.
@@ -88,10 +90,36 @@ pub struct FilterState {
 }
 
 /// The counts for the ScheduleAnyway constraints.
+#[derive(Clone)]
 pub struct ScoreState {
     constraints: Vec<Constraint>,
     counts: Vec<HashMap<String, i64>>,
     weights: Vec<f64>,
+}
+
+/// The smallest count of a constraint's domains (0 below minDomains).
+fn min_count(c: &Constraint, m: &HashMap<String, i64>) -> i64 {
+    if (m.len() as i64) < c.min_domains { 0 } else { m.values().copied().min().unwrap_or(0) }
+}
+
+/// Adds `delta` for `other` (on `node`) to the counts of the constraints it is counted by.
+fn update_counts(fs: &mut FilterState, pod: &PodInfo, other: &PodInfo, node: &NodeInfo, delta: i64) {
+    if other.terminating || other.namespace != pod.namespace {
+        return;
+    }
+    let labels = node.labels();
+    if !fs.constraints.iter().all(|c| labels.contains_key(&c.key)) {
+        return;
+    }
+    for i in 0..fs.constraints.len() {
+        let c = &fs.constraints[i];
+        if !node_counts(c, pod, node) || !c.selector.matches(helpers::pod_labels(&other.pod)) {
+            continue;
+        }
+        let v = labels.get(&c.key).cloned().unwrap_or_default();
+        *fs.counts[i].entry(v).or_insert(0) += delta;
+        fs.min[i] = min_count(c, &fs.counts[i]);
+    }
 }
 
 fn count_domains(cons: &[Constraint], pod: &PodInfo, st: &State) -> Vec<HashMap<String, i64>> {
@@ -130,11 +158,7 @@ impl Plugin for PodTopologySpread {
             return Ok(());
         }
         let counts = count_domains(&cons, pod, st);
-        let min = cons
-            .iter()
-            .zip(&counts)
-            .map(|(c, m)| if (m.len() as i64) < c.min_domains { 0 } else { m.values().copied().min().unwrap_or(0) })
-            .collect();
+        let min = cons.iter().zip(&counts).map(|(c, m)| min_count(c, m)).collect();
         cs.spread = Some(FilterState { constraints: cons, counts, min });
         Ok(())
     }
@@ -154,6 +178,16 @@ impl Plugin for PodTopologySpread {
             }
         }
         Ok(())
+    }
+    fn remove_pod(&self, cs: &mut CycleState, pod: &PodInfo, other: &PodInfo, node: &NodeInfo, _: &State) {
+        if let Some(fs) = cs.spread.as_mut() {
+            update_counts(fs, pod, other, node, -1);
+        }
+    }
+    fn add_pod(&self, cs: &mut CycleState, pod: &PodInfo, other: &PodInfo, node: &NodeInfo, _: &State) {
+        if let Some(fs) = cs.spread.as_mut() {
+            update_counts(fs, pod, other, node, 1);
+        }
     }
     fn weight(&self) -> i64 {
         2

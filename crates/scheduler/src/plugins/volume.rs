@@ -27,7 +27,7 @@ const NAME: &str = "VolumeBinding";
 pub const NO_PROVISIONER: &str = "kubernetes.io/no-provisioner";
 
 /// A pod's claims, sorted out.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct FilterState {
     bound: Vec<Arc<PersistentVolume>>,
     /// Unbound WaitForFirstConsumer claims with a static class.
