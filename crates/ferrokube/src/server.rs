@@ -63,6 +63,7 @@ const CONTROLLER_IDENTITIES: &[&str] = &[
     "statefulset-controller",
     "daemon-set-controller",
     "persistent-volume-binder",
+    "endpointslicemirroring-controller",
 ];
 
 /// kube-controller-manager: each controller an API client with its own identity.
@@ -156,6 +157,7 @@ impl ControllerManager {
         set.spawn(controllers::tokens::run(self.informers.clone(), self.sa_key.clone(), self.ca_pem.clone()));
         set.spawn(controllers::clusterroleaggregation::run(self.client("clusterrole-aggregation-controller")));
         set.spawn(controllers::persistentvolume::run(self.client("persistent-volume-binder")));
+        set.spawn(controllers::endpointslicemirroring::run(self.client("endpointslicemirroring-controller")));
         set.spawn(controllers::csrapproving::run_node_client_approver(self.client("certificate-controller")));
         set.spawn(controllers::csrapproving::run_kubelet_serving_approver(self.client("kubelet-serving-approver")));
         match pki::Ca::from_pem((*self.ca).clone()) {
