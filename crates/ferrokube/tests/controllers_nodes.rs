@@ -320,7 +320,11 @@ fn endpoints_and_slices_follow_pod_readiness() {
     );
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(get(&s, &["get", "endpoints", "manual", "-o", "jsonpath={.subsets[0].addresses[0].ip}"]), "192.0.2.1");
-    assert_eq!(get(&s, &["get", "endpointslices", "-l", "kubernetes.io/service-name=manual", "-o", "name"]), "");
+    // (its slice is the mirroring controller's, not the EndpointSlice controller's)
+    wait_for(&s, Duration::from_secs(15), "the mirrored slice", || {
+        get(&s, &["get", "endpointslices", "-l", "kubernetes.io/service-name=manual", "-o", "jsonpath={.items[*].metadata.labels.endpointslice\\.kubernetes\\.io/managed-by}"])
+            == "endpointslicemirroring-controller.k8s.io"
+    });
     // deleting the service takes its endpoints and slices
     s.ok(&["delete", "service", "web"]);
     wait_for(&s, Duration::from_secs(15), "endpoints gone", || !s.kubectl(&["get", "endpoints", "web"]).status.success());
