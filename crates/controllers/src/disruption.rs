@@ -244,16 +244,16 @@ fn needs_scale(pdb: &PodDisruptionBudget) -> bool {
 }
 
 /// Runs the disruption controller until the process ends.
-pub async fn run(informers: kube::Client, client: kube::Client) {
+pub async fn run(informers: stores::Informers, client: kube::Client) {
     let wake = Wake::new();
-    let pdbs = stores::watch(Api::<PodDisruptionBudget>::all(informers.clone()), &wake);
-    let pods = stores::watch(Api::<Pod>::all(informers.clone()), &wake);
+    let pdbs = informers.watch::<PodDisruptionBudget>(&wake);
+    let pods = informers.watch::<Pod>(&wake);
     // the workloads' scale changes change expectedPods
-    let _deploys = stores::watch(Api::<k8s_openapi::api::apps::v1::Deployment>::all(informers.clone()), &wake);
-    let _rss = stores::watch(Api::<ReplicaSet>::all(informers.clone()), &wake);
-    let _sts = stores::watch(Api::<k8s_openapi::api::apps::v1::StatefulSet>::all(informers), &wake);
-    let _ = pdbs.wait_until_ready().await;
-    let _ = pods.wait_until_ready().await;
+    let _deploys = informers.watch::<k8s_openapi::api::apps::v1::Deployment>(&wake);
+    let _rss = informers.watch::<ReplicaSet>(&wake);
+    let _sts = informers.watch::<k8s_openapi::api::apps::v1::StatefulSet>(&wake);
+    stores::ready(&pdbs).await;
+    stores::ready(&pods).await;
     let ctl = Ctl { rec: stores::recorder(&client, "controllermanager"), client };
     loop {
         let all_pods = pods.state();

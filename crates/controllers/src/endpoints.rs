@@ -153,14 +153,14 @@ fn normalized(s: &Option<Vec<EndpointSubset>>) -> Vec<EndpointSubset> {
 }
 
 /// Runs the endpoints controller until the process ends.
-pub async fn run(informers: kube::Client, client: kube::Client) {
+pub async fn run(informers: stores::Informers, client: kube::Client) {
     let wake = Wake::new();
-    let services = stores::watch(Api::<Service>::all(informers.clone()), &wake);
-    let pods = stores::watch(Api::<Pod>::all(informers.clone()), &wake);
-    let endpoints = stores::watch(Api::<Endpoints>::all(informers), &wake);
-    let _ = services.wait_until_ready().await;
-    let _ = pods.wait_until_ready().await;
-    let _ = endpoints.wait_until_ready().await;
+    let services = informers.watch::<Service>(&wake);
+    let pods = informers.watch::<Pod>(&wake);
+    let endpoints = informers.watch::<Endpoints>(&wake);
+    stores::ready(&services).await;
+    stores::ready(&pods).await;
+    stores::ready(&endpoints).await;
     let mut known: BTreeSet<String> = services.state().iter().map(|s| stores::key(s.as_ref())).collect();
     loop {
         let mut retry = false;

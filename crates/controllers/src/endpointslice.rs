@@ -154,16 +154,16 @@ fn service_prefix(name: &str) -> String {
 }
 
 /// Runs the EndpointSlice controller until the process ends.
-pub async fn run(informers: kube::Client, client: kube::Client) {
+pub async fn run(informers: stores::Informers, client: kube::Client) {
     let wake = Wake::new();
-    let services = stores::watch(Api::<Service>::all(informers.clone()), &wake);
-    let pods = stores::watch(Api::<Pod>::all(informers.clone()), &wake);
-    let nodes = stores::watch(Api::<Node>::all(informers.clone()), &wake);
-    let slices = stores::watch(Api::<EndpointSlice>::all(informers), &wake);
-    let _ = services.wait_until_ready().await;
-    let _ = pods.wait_until_ready().await;
-    let _ = nodes.wait_until_ready().await;
-    let _ = slices.wait_until_ready().await;
+    let services = informers.watch::<Service>(&wake);
+    let pods = informers.watch::<Pod>(&wake);
+    let nodes = informers.watch::<Node>(&wake);
+    let slices = informers.watch::<EndpointSlice>(&wake);
+    stores::ready(&services).await;
+    stores::ready(&pods).await;
+    stores::ready(&nodes).await;
+    stores::ready(&slices).await;
     loop {
         let mut retry = false;
         let all_pods = pods.state();

@@ -214,14 +214,14 @@ struct Ctl {
 }
 
 /// Runs the node lifecycle controller until the process ends.
-pub async fn run(informers: kube::Client, client: kube::Client, timing: Timing) {
+pub async fn run(informers: stores::Informers, client: kube::Client, timing: Timing) {
     let wake = Wake::new();
-    let nodes = stores::watch(Api::<Node>::all(informers.clone()), &wake);
-    let pods = stores::watch(Api::<Pod>::all(informers.clone()), &wake);
-    let leases = stores::watch(Api::<Lease>::namespaced(informers, "kube-node-lease"), &wake);
-    let _ = nodes.wait_until_ready().await;
-    let _ = pods.wait_until_ready().await;
-    let _ = leases.wait_until_ready().await;
+    let nodes = informers.watch::<Node>(&wake);
+    let pods = informers.watch::<Pod>(&wake);
+    let leases = informers.watch_namespaced::<Lease>("kube-node-lease", &wake);
+    stores::ready(&nodes).await;
+    stores::ready(&pods).await;
+    stores::ready(&leases).await;
     let mut ctl = Ctl {
         nodes_api: Api::all(client.clone()),
         rec: stores::recorder(&client, "node-controller"),
