@@ -247,18 +247,19 @@ fn needs_scale(pdb: &PodDisruptionBudget) -> bool {
 pub async fn run(informers: stores::Informers, client: kube::Client) {
     let wake = Wake::new();
     let pdbs = informers.watch::<PodDisruptionBudget>(&wake);
-    let pods = informers.watch::<Pod>(&wake);
+    let pods = informers.subscribe::<Pod, _>(stores::wake_in_namespaces_of(&wake, &pdbs, |_| true));
     // the workloads' scale changes change expectedPods
-    let _deploys = informers.watch::<k8s_openapi::api::apps::v1::Deployment>(&wake);
-    let _rss = informers.watch::<ReplicaSet>(&wake);
-    let _sts = informers.watch::<k8s_openapi::api::apps::v1::StatefulSet>(&wake);
+    let _deploys = informers.subscribe::<k8s_openapi::api::apps::v1::Deployment, _>(stores::wake_in_namespaces_of(&wake, &pdbs, |_| true));
+    let _rss = informers.subscribe::<ReplicaSet, _>(stores::wake_in_namespaces_of(&wake, &pdbs, |_| true));
+    let _sts = informers.subscribe::<k8s_openapi::api::apps::v1::StatefulSet, _>(stores::wake_in_namespaces_of(&wake, &pdbs, |_| true));
     stores::ready(&pdbs).await;
     stores::ready(&pods).await;
     let ctl = Ctl { rec: stores::recorder(&client, "controllermanager"), client };
     loop {
-        let all_pods = pods.state();
+        let budgets = pdbs.state();
+        let all_pods = if budgets.is_empty() { Vec::new() } else { pods.state() };
         let mut timeout = Duration::from_secs(30);
-        for pdb in pdbs.state() {
+        for pdb in budgets {
             if pdb.metadata.deletion_timestamp.is_some() {
                 continue;
             }

@@ -144,7 +144,8 @@ pub async fn run(informers: stores::Informers, client: kube::Client, cluster_cid
         }
     };
     let wake = Wake::new();
-    let nodes = informers.watch::<Node>(&wake);
+    // a node matters when it comes, goes or its CIDRs change (not at each status update)
+    let nodes = informers.subscribe::<Node, _>(stores::wake_on_change(&wake, |n: &Node| (node_cidrs(n), n.metadata.deletion_timestamp.is_some())));
     stores::ready(&nodes).await;
     let api: Api<Node> = Api::all(client.clone());
     let rec = stores::recorder(&client, "node-controller");

@@ -245,6 +245,67 @@ impl Informers {
     }
 }
 
+/// A subscriber's handler that wakes `wake` only for objects in a namespace where `owners` (the
+/// services of the endpoints controllers, the budgets of the disruption controller) holds an
+/// object `relevant` accepts: a pod of a namespace no service selects from cannot change any
+/// endpoints, so its updates cost those controllers no pass. `Synced` always wakes.
+pub fn wake_in_namespaces_of<K, O>(wake: &Wake, owners: &Store<O>, relevant: fn(&O) -> bool) -> impl Fn(Change<'_, K>) + Send + 'static
+where
+    K: Resource,
+    O: Resource + Clone + Send + Sync + 'static,
+    O::DynamicType: Eq + std::hash::Hash + Clone + Send + Sync,
+{
+    let (wake, owners) = (wake.clone(), owners.clone());
+    move |c: Change<'_, K>| {
+        let ns = match c {
+            Change::Apply(o) | Change::Delete(o) => o.meta().namespace.as_deref().unwrap_or(""),
+            Change::Synced => return wake.wake(),
+        };
+        if owners.state().iter().any(|o| o.meta().namespace.as_deref().unwrap_or("") == ns && relevant(o)) {
+            wake.wake();
+        }
+    }
+}
+
+/// A subscriber's handler that calls `changed` with an object's `namespace/name` when `project`
+/// of it changes (a new object, a deleted one, or a different projection), and with `None` at
+/// each `Synced`: a controller that reads a few fields of a kind is not woken by updates of the
+/// others (5,000 nodes' heartbeats).
+pub fn on_change<K, T>(project: fn(&K) -> T, changed: impl Fn(Option<&str>) + Send + 'static) -> impl Fn(Change<'_, K>) + Send + 'static
+where
+    K: Resource + 'static,
+    T: PartialEq + Send + 'static,
+{
+    let last: Mutex<HashMap<String, T>> = Mutex::default();
+    move |c: Change<'_, K>| match c {
+        Change::Apply(o) => {
+            let (k, v) = (key(o), project(o));
+            let mut last = last.lock().unwrap_or_else(PoisonError::into_inner);
+            if last.get(&k) != Some(&v) {
+                last.insert(k.clone(), v);
+                drop(last);
+                changed(Some(&k));
+            }
+        }
+        Change::Delete(o) => {
+            let k = key(o);
+            last.lock().unwrap_or_else(PoisonError::into_inner).remove(&k);
+            changed(Some(&k));
+        }
+        Change::Synced => changed(None),
+    }
+}
+
+/// [`on_change`] waking `wake`.
+pub fn wake_on_change<K, T>(wake: &Wake, project: fn(&K) -> T) -> impl Fn(Change<'_, K>) + Send + 'static
+where
+    K: Resource + 'static,
+    T: PartialEq + Send + 'static,
+{
+    let wake = wake.clone();
+    on_change(project, move |_| wake.wake())
+}
+
 /// Waits until a store holds its first list. kube's `Store::wait_until_ready` wakes only the
 /// last of several tasks waiting on clones of one store (its readiness is a oneshot channel
 /// with one waker), and shared stores have several waiters, so this polls it again every 20 ms.
@@ -316,4 +377,74 @@ pub fn scalable_resource(api_version: &str, kind: &str) -> Option<kube::discover
     };
     let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
     Some(kube::discovery::ApiResource { group: group.into(), version: version.into(), api_version: api_version.into(), kind: kind.into(), plural: plural.into() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::core::v1::{Node, Pod, Service};
+
+    fn node(name: &str, zone: Option<&str>, heartbeat: &str) -> Node {
+        let mut n = Node::default();
+        n.metadata.name = Some(name.into());
+        n.metadata.labels = zone.map(|z| [("topology.kubernetes.io/zone".to_string(), z.to_string())].into());
+        n.metadata.resource_version = Some(heartbeat.into());
+        n
+    }
+
+    fn zone(n: &Node) -> Option<String> {
+        n.metadata.labels.as_ref().and_then(|l| l.get("topology.kubernetes.io/zone").cloned())
+    }
+
+    #[test]
+    fn on_change_reports_only_changes_of_the_projection() {
+        let seen: Arc<Mutex<Vec<Option<String>>>> = Arc::default();
+        let s = seen.clone();
+        let h = on_change(zone, move |k| s.lock().unwrap().push(k.map(str::to_string)));
+        h(Change::Apply(&node("a", Some("z1"), "1")));
+        h(Change::Apply(&node("a", Some("z1"), "2"))); // a heartbeat: same zone
+        h(Change::Apply(&node("b", None, "3"))); // new node
+        h(Change::Apply(&node("a", Some("z2"), "4"))); // zone changed
+        h(Change::Delete(&node("b", None, "5")));
+        h(Change::Synced);
+        h(Change::Apply(&node("b", None, "6"))); // back after its deletion: new again
+        let got = seen.lock().unwrap().clone();
+        let want: Vec<Option<String>> = vec![Some("/a".into()), Some("/b".into()), Some("/a".into()), Some("/b".into()), None, Some("/b".into())];
+        assert_eq!(got, want);
+    }
+
+    fn pod(ns: &str) -> Pod {
+        let mut p = Pod::default();
+        p.metadata.name = Some("p".into());
+        p.metadata.namespace = Some(ns.into());
+        p
+    }
+
+    async fn woken(w: &Wake) -> bool {
+        tokio::time::timeout(Duration::from_millis(5), w.0.notified()).await.is_ok()
+    }
+
+    #[tokio::test]
+    async fn pods_wake_only_in_namespaces_with_a_selecting_service() {
+        let (services, mut writer) = reflector::store::<Service>();
+        let mut svc = Service::default();
+        svc.metadata.name = Some("web".into());
+        svc.metadata.namespace = Some("shop".into());
+        svc.spec = Some(k8s_openapi::api::core::v1::ServiceSpec { selector: Some([("app".to_string(), "web".to_string())].into()), ..Default::default() });
+        let mut headless = svc.clone();
+        headless.metadata.namespace = Some("other".into());
+        headless.spec = Some(Default::default()); // no selector
+        writer.apply_watcher_event(&watcher::Event::Apply(svc));
+        writer.apply_watcher_event(&watcher::Event::Apply(headless));
+        let wake = Wake::new();
+        let h = wake_in_namespaces_of::<Pod, Service>(&wake, &services, |s| s.spec.as_ref().is_some_and(|s| s.selector.is_some()));
+        h(Change::Apply(&pod("default")));
+        assert!(!woken(&wake).await, "no service in the namespace");
+        h(Change::Apply(&pod("other")));
+        assert!(!woken(&wake).await, "the namespace's service selects nothing");
+        h(Change::Delete(&pod("shop")));
+        assert!(woken(&wake).await);
+        h(Change::Synced);
+        assert!(woken(&wake).await, "a (re-)list always wakes");
+    }
 }

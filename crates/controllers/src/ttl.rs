@@ -37,7 +37,8 @@ pub fn ttl_of(step: usize) -> u32 {
 /// Runs the TTL controller until the process ends.
 pub async fn run(informers: stores::Informers, client: kube::Client) {
     let wake = Wake::new();
-    let nodes = informers.watch::<Node>(&wake);
+    // a node matters when it comes, goes or its annotation changes (not at each status update)
+    let nodes = informers.subscribe::<Node, _>(stores::wake_on_change(&wake, |n: &Node| n.metadata.annotations.as_ref().and_then(|a| a.get(ANNOTATION).cloned())));
     stores::ready(&nodes).await;
     let api: Api<Node> = Api::all(client);
     let mut step = 0usize;
