@@ -178,13 +178,13 @@ impl WatchEncoder {
                     Err(e) => watch_event("ERROR", &serde_json::to_vec(&ApiError::internal(e).to_status()).unwrap_or_default()),
                 };
             }
-            Output::PartialMetadata(v) => serde_json::from_slice::<Value>(&obj.json)
+            Output::PartialMetadata(v) => serde_json::from_slice::<MetadataOnly>(&obj.json)
                 .map_err(ApiError::internal)
-                .and_then(|val| {
+                .and_then(|m| {
                     let pm = serde_json::json!({
                         "kind": "PartialObjectMetadata",
                         "apiVersion": format!("meta.k8s.io/{v}"),
-                        "metadata": val.get("metadata").cloned().unwrap_or(Value::Null),
+                        "metadata": m.metadata,
                     });
                     serde_json::to_vec(&pm).map_err(ApiError::internal)
                 }),
@@ -201,6 +201,14 @@ impl WatchEncoder {
             Err(e) => watch_event("ERROR", &serde_json::to_vec(&e.to_status()).unwrap_or_default()),
         }
     }
+}
+
+/// An object's metadata alone: the rest of the JSON is skipped, not built (a metadata-only
+/// watch of pods, the garbage collector's, decodes each event's metadata and nothing else).
+#[derive(serde::Deserialize)]
+struct MetadataOnly {
+    #[serde(default)]
+    metadata: Value,
 }
 
 /// The watch parameters of a request.

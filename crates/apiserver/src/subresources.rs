@@ -214,6 +214,10 @@ async fn binding(api: &Arc<Api>, res: &Arc<Resource>, ns: &str, name: &str, quer
     }
     let mut opts = crate::handlers::write_options(query, headers)?;
     opts.subresource = "binding".into();
+    // Upstream's binding writes storage directly (GuaranteedUpdate), past the field manager:
+    // the pod's managedFields stay as they were (no entry for the scheduler), and the
+    // scheduler's hottest write skips the field-set computation.
+    opts.managed_fields_done = true;
     let key = res.key(ns, name);
     for _ in 0..16 {
         let (obj, rev) = store::read(api, res, &key).await?.ok_or_else(|| ApiError::not_found("", "pods", name))?;

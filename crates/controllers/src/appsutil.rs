@@ -213,15 +213,7 @@ impl Drop for Tasks {
     }
 }
 
-/// What an informer reports to its handler.
-pub enum Change<'a, K> {
-    /// An object was added or modified (also for the initial list).
-    Apply(&'a K),
-    /// An object was deleted.
-    Delete(&'a K),
-    /// The initial list is complete (also after each re-list).
-    Synced,
-}
+pub use crate::stores::Change;
 
 /// Starts an informer: a reflector keeping `Store` in step with the API, calling `handler` for
 /// each change after the store has applied it. The task runs until `tasks` is dropped.

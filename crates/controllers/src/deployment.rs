@@ -16,10 +16,10 @@ use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::runtime::reflector::{ObjectRef, Store};
-use kube::runtime::watcher;
 use serde_json::json;
 
 use crate::appsutil::{self, Change, Events, WorkQueue};
+use crate::stores;
 use crate::{Error, Result};
 
 /// The annotation holding a ReplicaSet's (and its Deployment's) revision.
@@ -55,17 +55,17 @@ struct Ctx {
 }
 
 /// Runs the Deployment controller.
-pub async fn run(client: kube::Client) {
+pub async fn run(informers: stores::Informers, client: kube::Client) {
     let mut tasks = appsutil::Tasks::default();
     let queue: Arc<WorkQueue<Key>> = Arc::new(WorkQueue::new());
     let q = queue.clone();
-    let deployments = appsutil::informer(&mut tasks, Api::<Deployment>::all(client.clone()), watcher::Config::default(), move |c: Change<'_, Deployment>| {
+    let deployments = informers.subscribe(move |c: Change<'_, Deployment>| {
         if let Change::Apply(d) | Change::Delete(d) = c {
             q.add(appsutil::key_of(&d.metadata));
         }
     });
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<ReplicaSet>();
-    let rss = appsutil::informer(&mut tasks, Api::<ReplicaSet>::all(client.clone()), watcher::Config::default(), move |c: Change<'_, ReplicaSet>| {
+    let rss = informers.subscribe(move |c: Change<'_, ReplicaSet>| {
         if let Change::Apply(r) | Change::Delete(r) = c {
             let _ = tx.send(r.clone());
         }

@@ -244,21 +244,22 @@ fn needs_scale(pdb: &PodDisruptionBudget) -> bool {
 }
 
 /// Runs the disruption controller until the process ends.
-pub async fn run(informers: kube::Client, client: kube::Client) {
+pub async fn run(informers: stores::Informers, client: kube::Client) {
     let wake = Wake::new();
-    let pdbs = stores::watch(Api::<PodDisruptionBudget>::all(informers.clone()), &wake);
-    let pods = stores::watch(Api::<Pod>::all(informers.clone()), &wake);
+    let pdbs = informers.watch::<PodDisruptionBudget>(&wake);
+    let pods = informers.subscribe::<Pod, _>(stores::wake_in_namespaces_of(&wake, &pdbs, |_| true));
     // the workloads' scale changes change expectedPods
-    let _deploys = stores::watch(Api::<k8s_openapi::api::apps::v1::Deployment>::all(informers.clone()), &wake);
-    let _rss = stores::watch(Api::<ReplicaSet>::all(informers.clone()), &wake);
-    let _sts = stores::watch(Api::<k8s_openapi::api::apps::v1::StatefulSet>::all(informers), &wake);
-    let _ = pdbs.wait_until_ready().await;
-    let _ = pods.wait_until_ready().await;
+    let _deploys = informers.subscribe::<k8s_openapi::api::apps::v1::Deployment, _>(stores::wake_in_namespaces_of(&wake, &pdbs, |_| true));
+    let _rss = informers.subscribe::<ReplicaSet, _>(stores::wake_in_namespaces_of(&wake, &pdbs, |_| true));
+    let _sts = informers.subscribe::<k8s_openapi::api::apps::v1::StatefulSet, _>(stores::wake_in_namespaces_of(&wake, &pdbs, |_| true));
+    stores::ready(&pdbs).await;
+    stores::ready(&pods).await;
     let ctl = Ctl { rec: stores::recorder(&client, "controllermanager"), client };
     loop {
-        let all_pods = pods.state();
+        let budgets = pdbs.state();
+        let all_pods = if budgets.is_empty() { Vec::new() } else { pods.state() };
         let mut timeout = Duration::from_secs(30);
-        for pdb in pdbs.state() {
+        for pdb in budgets {
             if pdb.metadata.deletion_timestamp.is_some() {
                 continue;
             }

@@ -152,24 +152,46 @@ fn normalized(s: &Option<Vec<EndpointSubset>>) -> Vec<EndpointSubset> {
     s.clone().unwrap_or_default()
 }
 
+/// Whether a service selects pods (only those get endpoints from this controller).
+pub(crate) fn has_selector(svc: &Service) -> bool {
+    svc.spec.as_ref().is_some_and(|s| s.selector.is_some())
+}
+
+/// The pods of the namespaces where a service selects pods (none when no service does).
+pub(crate) fn pods_by_namespace(pods: &kube::runtime::reflector::Store<Pod>, svcs: &[std::sync::Arc<Service>]) -> Vec<std::sync::Arc<Pod>> {
+    let namespaces: BTreeSet<&str> = svcs.iter().filter(|s| has_selector(s)).map(|s| s.metadata.namespace.as_deref().unwrap_or("")).collect();
+    if namespaces.is_empty() {
+        return Vec::new();
+    }
+    let mut v = pods.state();
+    v.retain(|p| namespaces.contains(p.metadata.namespace.as_deref().unwrap_or("")));
+    v
+}
+
+/// Pods by namespace (borrowing).
+pub(crate) fn index_by_namespace(pods: &[std::sync::Arc<Pod>]) -> BTreeMap<&str, Vec<&Pod>> {
+    let mut by_ns: BTreeMap<&str, Vec<&Pod>> = BTreeMap::new();
+    for p in pods {
+        by_ns.entry(p.metadata.namespace.as_deref().unwrap_or("")).or_default().push(p.as_ref());
+    }
+    by_ns
+}
+
 /// Runs the endpoints controller until the process ends.
-pub async fn run(informers: kube::Client, client: kube::Client) {
+pub async fn run(informers: stores::Informers, client: kube::Client) {
     let wake = Wake::new();
-    let services = stores::watch(Api::<Service>::all(informers.clone()), &wake);
-    let pods = stores::watch(Api::<Pod>::all(informers.clone()), &wake);
-    let endpoints = stores::watch(Api::<Endpoints>::all(informers), &wake);
-    let _ = services.wait_until_ready().await;
-    let _ = pods.wait_until_ready().await;
-    let _ = endpoints.wait_until_ready().await;
+    let services = informers.watch::<Service>(&wake);
+    let pods = informers.subscribe::<Pod, _>(stores::wake_in_namespaces_of(&wake, &services, has_selector));
+    let endpoints = informers.watch::<Endpoints>(&wake);
+    stores::ready(&services).await;
+    stores::ready(&pods).await;
+    stores::ready(&endpoints).await;
     let mut known: BTreeSet<String> = services.state().iter().map(|s| stores::key(s.as_ref())).collect();
     loop {
         let mut retry = false;
         let svcs = services.state();
-        let all_pods = pods.state();
-        let mut by_ns: BTreeMap<String, Vec<&Pod>> = BTreeMap::new();
-        for p in &all_pods {
-            by_ns.entry(p.metadata.namespace.clone().unwrap_or_default()).or_default().push(p.as_ref());
-        }
+        let all_pods = pods_by_namespace(&pods, &svcs);
+        let by_ns = index_by_namespace(&all_pods);
         let current: BTreeSet<String> = svcs.iter().map(|s| stores::key(s.as_ref())).collect();
         // services that went away: their endpoints go too
         for gone in known.difference(&current) {
@@ -193,7 +215,7 @@ pub async fn run(informers: kube::Client, client: kube::Client) {
             }
             let ns = svc.metadata.namespace.clone().unwrap_or_default();
             let name = svc.metadata.name.clone().unwrap_or_default();
-            let selected: Vec<&Pod> = by_ns.get(&ns).map(|v| v.iter().copied().filter(|p| selects(&selector, p)).collect()).unwrap_or_default();
+            let selected: Vec<&Pod> = by_ns.get(ns.as_str()).map(|v| v.iter().copied().filter(|p| selects(&selector, p)).collect()).unwrap_or_default();
             let mut subsets = desired_subsets(svc, &selected);
             let mut annotations = BTreeMap::new();
             let total: usize = subsets.iter().map(|s| s.addresses.as_ref().map_or(0, Vec::len) + s.not_ready_addresses.as_ref().map_or(0, Vec::len)).sum();

@@ -153,24 +153,27 @@ fn service_prefix(name: &str) -> String {
     p
 }
 
+fn zone_label(n: &Node) -> Option<String> {
+    n.metadata.labels.as_ref().and_then(|l| l.get("topology.kubernetes.io/zone").cloned())
+}
+
 /// Runs the EndpointSlice controller until the process ends.
-pub async fn run(informers: kube::Client, client: kube::Client) {
+pub async fn run(informers: stores::Informers, client: kube::Client) {
     let wake = Wake::new();
-    let services = stores::watch(Api::<Service>::all(informers.clone()), &wake);
-    let pods = stores::watch(Api::<Pod>::all(informers.clone()), &wake);
-    let nodes = stores::watch(Api::<Node>::all(informers.clone()), &wake);
-    let slices = stores::watch(Api::<EndpointSlice>::all(informers), &wake);
-    let _ = services.wait_until_ready().await;
-    let _ = pods.wait_until_ready().await;
-    let _ = nodes.wait_until_ready().await;
-    let _ = slices.wait_until_ready().await;
+    let services = informers.watch::<Service>(&wake);
+    let pods = informers.subscribe::<Pod, _>(stores::wake_in_namespaces_of(&wake, &services, ep::has_selector));
+    // nodes matter for their zone only
+    let nodes = informers.subscribe::<Node, _>(stores::wake_on_change(&wake, |n: &Node| zone_label(n)));
+    let slices = informers.watch::<EndpointSlice>(&wake);
+    stores::ready(&services).await;
+    stores::ready(&pods).await;
+    stores::ready(&nodes).await;
+    stores::ready(&slices).await;
     loop {
         let mut retry = false;
-        let all_pods = pods.state();
-        let mut by_ns: BTreeMap<String, Vec<&Pod>> = BTreeMap::new();
-        for p in &all_pods {
-            by_ns.entry(p.metadata.namespace.clone().unwrap_or_default()).or_default().push(p.as_ref());
-        }
+        let svcs = services.state();
+        let all_pods = ep::pods_by_namespace(&pods, &svcs);
+        let by_ns = ep::index_by_namespace(&all_pods);
         let mut owned: BTreeMap<String, Vec<EndpointSlice>> = BTreeMap::new();
         for s in slices.state() {
             let labels = s.metadata.labels.clone().unwrap_or_default();
@@ -184,7 +187,7 @@ pub async fn run(informers: kube::Client, client: kube::Client) {
             nodes.get(&ObjectRef::new(n)).and_then(|node| node.metadata.labels.as_ref().and_then(|l| l.get("topology.kubernetes.io/zone").cloned()))
         };
         let mut handled = BTreeSet::new();
-        for svc in services.state() {
+        for svc in svcs {
             let Some(selector) = svc.spec.as_ref().and_then(|s| s.selector.clone()) else { continue };
             if svc.metadata.deletion_timestamp.is_some() {
                 continue;
@@ -192,7 +195,7 @@ pub async fn run(informers: kube::Client, client: kube::Client) {
             let key = stores::key(svc.as_ref());
             handled.insert(key.clone());
             let ns = svc.metadata.namespace.clone().unwrap_or_default();
-            let selected: Vec<&Pod> = by_ns.get(&ns).map(|v| v.iter().copied().filter(|p| ep::selects(&selector, p)).collect()).unwrap_or_default();
+            let selected: Vec<&Pod> = by_ns.get(ns.as_str()).map(|v| v.iter().copied().filter(|p| ep::selects(&selector, p)).collect()).unwrap_or_default();
             let desired = chunk(desired_groups(&svc, &selected, &zone_of), MAX_ENDPOINTS_PER_SLICE);
             let existing = owned.remove(&key).unwrap_or_default();
             if let Err(e) = sync_service(&client, &svc, &existing, desired).await {

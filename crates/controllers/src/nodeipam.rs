@@ -135,7 +135,7 @@ fn node_cidrs(node: &Node) -> Vec<String> {
 }
 
 /// Runs the allocator until the process ends.
-pub async fn run(informers: kube::Client, client: kube::Client, cluster_cidr: Cidr, mask_size: u8) {
+pub async fn run(informers: stores::Informers, client: kube::Client, cluster_cidr: Cidr, mask_size: u8) {
     let mut alloc = match Allocator::new(cluster_cidr, mask_size) {
         Ok(a) => a,
         Err(e) => {
@@ -144,8 +144,9 @@ pub async fn run(informers: kube::Client, client: kube::Client, cluster_cidr: Ci
         }
     };
     let wake = Wake::new();
-    let nodes = stores::watch(Api::<Node>::all(informers), &wake);
-    let _ = nodes.wait_until_ready().await;
+    // a node matters when it comes, goes or its CIDRs change (not at each status update)
+    let nodes = informers.subscribe::<Node, _>(stores::wake_on_change(&wake, |n: &Node| (node_cidrs(n), n.metadata.deletion_timestamp.is_some())));
+    stores::ready(&nodes).await;
     let api: Api<Node> = Api::all(client.clone());
     let rec = stores::recorder(&client, "node-controller");
     // rebuild the map from the nodes' existing CIDRs first, so no block is handed out twice

@@ -16,6 +16,8 @@
 //! `TaintManagerEviction`.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::coordination::v1::Lease;
@@ -211,17 +213,61 @@ struct Ctl {
     health: BTreeMap<String, Health>,
     /// pod uid → when the taint manager first saw it on a node with taints it tolerates for a while
     pending: BTreeMap<String, Instant>,
+    /// nodes whose conditions or taints changed since the last pass
+    dirty: Arc<Mutex<Dirty>>,
+    /// the NoExecute taints of every node that has some (the taint manager's nodes)
+    no_execute: BTreeMap<String, Vec<Taint>>,
+    /// whether pod changes matter to the taint manager (some node has NoExecute taints or an
+    /// eviction is pending): other pod updates do not wake this controller
+    pods_matter: Arc<AtomicBool>,
+}
+
+/// Nodes changed since the last condition-taint pass.
+#[derive(Default)]
+struct Dirty {
+    /// all of them (a list or re-list)
+    all: bool,
+    names: BTreeSet<String>,
+}
+
+/// What of a node the condition-taint pass and the taint manager read: its taints and the
+/// taints its conditions ask for.
+fn taint_inputs(node: &Node) -> (Vec<(&'static str, &'static str)>, Option<Vec<Taint>>) {
+    (wanted_taints(node).into_iter().collect(), node.spec.as_ref().and_then(|s| s.taints.clone()))
+}
+
+fn no_execute_taints(node: &Node) -> Vec<Taint> {
+    node.spec.as_ref().and_then(|s| s.taints.as_ref()).map(|ts| ts.iter().filter(|t| t.effect == "NoExecute").cloned().collect()).unwrap_or_default()
 }
 
 /// Runs the node lifecycle controller until the process ends.
-pub async fn run(informers: kube::Client, client: kube::Client, timing: Timing) {
+pub async fn run(informers: stores::Informers, client: kube::Client, timing: Timing) {
     let wake = Wake::new();
-    let nodes = stores::watch(Api::<Node>::all(informers.clone()), &wake);
-    let pods = stores::watch(Api::<Pod>::all(informers.clone()), &wake);
-    let leases = stores::watch(Api::<Lease>::namespaced(informers, "kube-node-lease"), &wake);
-    let _ = nodes.wait_until_ready().await;
-    let _ = pods.wait_until_ready().await;
-    let _ = leases.wait_until_ready().await;
+    let dirty: Arc<Mutex<Dirty>> = Arc::new(Mutex::new(Dirty { all: true, names: BTreeSet::new() }));
+    let (d, w) = (dirty.clone(), wake.clone());
+    let nodes = informers.subscribe::<Node, _>(stores::on_change(taint_inputs, move |key| {
+        let mut d = d.lock().unwrap_or_else(PoisonError::into_inner);
+        match key {
+            Some(k) => {
+                d.names.insert(k.trim_start_matches('/').to_string());
+            }
+            None => d.all = true,
+        }
+        drop(d);
+        w.wake();
+    }));
+    let pods_matter = Arc::new(AtomicBool::new(false));
+    let (pm, w) = (pods_matter.clone(), wake.clone());
+    let pods = informers.subscribe::<Pod, _>(move |_: stores::Change<'_, Pod>| {
+        if pm.load(Ordering::Relaxed) {
+            w.wake();
+        }
+    });
+    // Leases are read at the monitor's period; their renewals wake nothing
+    let leases = informers.watch_namespaced::<Lease>("kube-node-lease", &Wake::new());
+    stores::ready(&nodes).await;
+    stores::ready(&pods).await;
+    stores::ready(&leases).await;
     let mut ctl = Ctl {
         nodes_api: Api::all(client.clone()),
         rec: stores::recorder(&client, "node-controller"),
@@ -232,6 +278,9 @@ pub async fn run(informers: kube::Client, client: kube::Client, timing: Timing) 
         timing,
         health: BTreeMap::new(),
         pending: BTreeMap::new(),
+        dirty,
+        no_execute: BTreeMap::new(),
+        pods_matter,
     };
     tracing::info!(monitor_period = ?timing.monitor_period, grace_period = ?timing.grace_period, "node lifecycle controller started");
     let mut next_monitor = Instant::now();
@@ -240,9 +289,13 @@ pub async fn run(informers: kube::Client, client: kube::Client, timing: Timing) 
             ctl.monitor().await;
             next_monitor = Instant::now() + timing.monitor_period;
         }
-        ctl.condition_taint_pass().await;
+        let retry = ctl.condition_taint_pass().await;
         let next_eviction = ctl.taint_pass().await;
-        let until = next_eviction.map_or(next_monitor, |e| e.min(next_monitor));
+        ctl.pods_matter.store(!ctl.no_execute.is_empty() || !ctl.pending.is_empty(), Ordering::Relaxed);
+        let mut until = next_eviction.map_or(next_monitor, |e| e.min(next_monitor));
+        if retry {
+            until = until.min(Instant::now() + Duration::from_secs(1));
+        }
         wake.wait(until.saturating_duration_since(Instant::now()), Duration::from_millis(10)).await;
     }
 }
@@ -320,10 +373,31 @@ impl Ctl {
     }
 
     /// Upstream taints nodes by condition as their updates arrive, not only at the monitor's
-    /// period: a node that turns Ready (or gets its network) loses its taints at once.
-    async fn condition_taint_pass(&self) {
-        for node in self.nodes.state() {
+    /// period: a node that turns Ready (or gets its network) loses its taints at once. Only the
+    /// nodes whose conditions or taints changed since the last pass are looked at (all of them
+    /// after a list); their NoExecute taints are noted for the taint manager. Returns whether a
+    /// write failed (to retry soon).
+    async fn condition_taint_pass(&mut self) -> bool {
+        let (all, names) = {
+            let mut d = self.dirty.lock().unwrap_or_else(PoisonError::into_inner);
+            (std::mem::take(&mut d.all), std::mem::take(&mut d.names))
+        };
+        let nodes: Vec<Arc<Node>> = if all {
+            self.no_execute.clear();
+            self.nodes.state()
+        } else {
+            for name in &names {
+                self.no_execute.remove(name);
+            }
+            names.iter().filter_map(|n| self.nodes.get(&ObjectRef::new(n))).collect()
+        };
+        let mut retry = false;
+        for node in nodes {
             let Some(name) = node.metadata.name.clone() else { continue };
+            let ne = no_execute_taints(&node);
+            if !ne.is_empty() {
+                self.no_execute.insert(name.clone(), ne);
+            }
             // nodes the monitor has not seen yet get their first taints from it
             if !self.health.contains_key(&name) {
                 continue;
@@ -332,8 +406,11 @@ impl Ctl {
                 && !matches!(&e, kube::Error::Api(s) if s.code == 409)
             {
                 tracing::debug!(node = %name, error = %e, "tainting by condition");
+                self.dirty.lock().unwrap_or_else(PoisonError::into_inner).names.insert(name);
+                retry = true;
             }
         }
+        retry
     }
 
     /// Sets the Ready condition of the node's pods to False (upstream's MarkPodsNotReady).
@@ -367,13 +444,21 @@ impl Ctl {
         let now = Instant::now();
         let mut next: Option<Instant> = None;
         let mut seen = BTreeSet::new();
-        for node in self.nodes.state() {
-            let Some(node_name) = node.metadata.name.clone() else { continue };
-            let taints: Vec<Taint> = node.spec.as_ref().and_then(|s| s.taints.clone()).unwrap_or_default().into_iter().filter(|t| t.effect == "NoExecute").collect();
-            if taints.is_empty() {
-                continue;
+        if self.no_execute.is_empty() && self.pending.is_empty() {
+            return None;
+        }
+        let all_pods = self.pods.state();
+        let mut by_node: BTreeMap<&str, Vec<&Arc<Pod>>> = BTreeMap::new();
+        for p in &all_pods {
+            if let Some(n) = p.spec.as_ref().and_then(|s| s.node_name.as_deref())
+                && self.no_execute.contains_key(n)
+            {
+                by_node.entry(n).or_default().push(p);
             }
-            for pod in self.pods_on(&node_name) {
+        }
+        let tainted: Vec<(String, Vec<Taint>)> = self.no_execute.iter().map(|(n, t)| (n.clone(), t.clone())).collect();
+        for (node_name, taints) in tainted {
+            for pod in by_node.get(node_name.as_str()).cloned().unwrap_or_default() {
                 if pod.metadata.deletion_timestamp.is_some() {
                     continue;
                 }
@@ -384,7 +469,7 @@ impl Ctl {
                 let since = *self.pending.entry(uid.clone()).or_insert(now);
                 let due = since + delay;
                 if due <= now {
-                    self.evict(&pod).await;
+                    self.evict(pod).await;
                 } else {
                     next = Some(next.map_or(due, |n| n.min(due)));
                 }

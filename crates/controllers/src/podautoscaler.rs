@@ -216,10 +216,10 @@ impl Ctl {
 }
 
 /// Runs the HPA controller until the process ends.
-pub async fn run(informers: kube::Client, client: kube::Client) {
+pub async fn run(informers: stores::Informers, client: kube::Client) {
     let wake = Wake::new();
-    let hpas = stores::watch(Api::<HorizontalPodAutoscaler>::all(informers), &wake);
-    let _ = hpas.wait_until_ready().await;
+    let hpas = informers.watch::<HorizontalPodAutoscaler>(&wake);
+    stores::ready(&hpas).await;
     let ctl = Ctl { rec: stores::recorder(&client, "horizontal-pod-autoscaler"), client };
     // key → (generation synced, when)
     let mut synced: BTreeMap<String, (Option<i64>, Instant)> = BTreeMap::new();

@@ -6,20 +6,18 @@
 //!   40 s quarantine and a live read confirms it;
 //! - terminating pods never scheduled are failed and deleted at once.
 //!
-//! It keeps only a compact summary of each pod (not whole objects).
+//! It reads the controller-manager's shared pod and node stores once a period.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::api::{Api, DeleteParams, Patch, PatchParams};
-use kube::runtime::{WatchStreamExt, watcher};
 use serde_json::json;
 use tokio::time::Instant;
 
 use crate::appsutil;
+use crate::stores;
 
 /// How often the collector runs.
 pub const PERIOD: Duration = Duration::from_secs(20);
@@ -80,97 +78,18 @@ pub fn terminated_to_delete(pods: &[PodSummary], threshold: usize) -> Vec<PodSum
     t
 }
 
-type Summaries = Arc<Mutex<HashMap<String, PodSummary>>>;
-
-fn lock(m: &Summaries) -> std::sync::MutexGuard<'_, HashMap<String, PodSummary>> {
-    match m.lock() {
-        Ok(g) => g,
-        Err(p) => p.into_inner(),
-    }
-}
-
 /// Runs the collector with the given terminated-pod threshold (0 disables that part).
-pub async fn run(client: kube::Client, terminated_threshold: usize) {
-    let mut tasks = appsutil::Tasks::default();
-    let pods: Summaries = Arc::new(Mutex::new(HashMap::new()));
-    let nodes: Arc<Mutex<HashSet<String>>> = Arc::new(Mutex::new(HashSet::new()));
-    let (pods_w, nodes_w) = (pods.clone(), nodes.clone());
-    let pod_api: Api<Pod> = Api::all(client.clone());
-    let (synced_tx, mut synced_rx) = tokio::sync::watch::channel((false, false));
-    let stx = synced_tx.clone();
-    tasks.spawn(async move {
-        let mut stream = std::pin::pin!(watcher(pod_api, watcher::Config::default()).default_backoff());
-        let mut buf: HashMap<String, PodSummary> = HashMap::new();
-        while let Some(ev) = stream.next().await {
-            match ev {
-                Ok(watcher::Event::Init) => buf.clear(),
-                Ok(watcher::Event::InitApply(p)) => {
-                    let s = PodSummary::of(&p);
-                    buf.insert(s.uid.clone(), s);
-                }
-                Ok(watcher::Event::InitDone) => {
-                    *lock(&pods_w) = std::mem::take(&mut buf);
-                    stx.send_modify(|s| s.0 = true);
-                }
-                Ok(watcher::Event::Apply(p)) => {
-                    let s = PodSummary::of(&p);
-                    lock(&pods_w).insert(s.uid.clone(), s);
-                }
-                Ok(watcher::Event::Delete(p)) => {
-                    lock(&pods_w).remove(p.metadata.uid.as_deref().unwrap_or(""));
-                }
-                Err(e) => tracing::debug!(error = %e, "podgc pod watch"),
-            }
-        }
-    });
-    let node_api: Api<kube::core::PartialObjectMeta<Node>> = Api::all(client.clone());
-    let stx = synced_tx;
-    tasks.spawn(async move {
-        let mut stream = std::pin::pin!(watcher(node_api, watcher::Config::default()).default_backoff());
-        let mut buf: HashSet<String> = HashSet::new();
-        let set = |f: &mut dyn FnMut(&mut HashSet<String>)| {
-            let mut g = match nodes_w.lock() {
-                Ok(g) => g,
-                Err(p) => p.into_inner(),
-            };
-            f(&mut g)
-        };
-        while let Some(ev) = stream.next().await {
-            match ev {
-                Ok(watcher::Event::Init) => buf.clear(),
-                Ok(watcher::Event::InitApply(n)) => {
-                    buf.insert(n.metadata.name.unwrap_or_default());
-                }
-                Ok(watcher::Event::InitDone) => {
-                    let b = std::mem::take(&mut buf);
-                    set(&mut |g| *g = b.clone());
-                    stx.send_modify(|s| s.1 = true);
-                }
-                Ok(watcher::Event::Apply(n)) => {
-                    let name = n.metadata.name.unwrap_or_default();
-                    set(&mut |g| {
-                        g.insert(name.clone());
-                    });
-                }
-                Ok(watcher::Event::Delete(n)) => {
-                    let name = n.metadata.name.unwrap_or_default();
-                    set(&mut |g| {
-                        g.remove(&name);
-                    });
-                }
-                Err(e) => tracing::debug!(error = %e, "podgc node watch"),
-            }
-        }
-    });
-    let _ = synced_rx.wait_for(|s| s.0 && s.1).await;
+pub async fn run(informers: stores::Informers, client: kube::Client, terminated_threshold: usize) {
+    // the shared pod and node stores, read once a period (no wake-ups)
+    let pods = informers.subscribe::<Pod, _>(|_: stores::Change<'_, Pod>| {});
+    let nodes = informers.subscribe::<Node, _>(|_: stores::Change<'_, Node>| {});
+    stores::ready(&pods).await;
+    stores::ready(&nodes).await;
     let mut missing_since: HashMap<String, Instant> = HashMap::new();
     loop {
         tokio::time::sleep(PERIOD).await;
-        let snapshot: Vec<PodSummary> = lock(&pods).values().cloned().collect();
-        let known: HashSet<String> = match nodes.lock() {
-            Ok(g) => g.clone(),
-            Err(p) => p.into_inner().clone(),
-        };
+        let snapshot: Vec<PodSummary> = pods.state().iter().map(|p| PodSummary::of(p)).collect();
+        let known: HashSet<String> = nodes.state().iter().filter_map(|n| n.metadata.name.clone()).collect();
         // terminated beyond the threshold
         for p in terminated_to_delete(&snapshot, terminated_threshold) {
             delete(&client, &p, None).await;

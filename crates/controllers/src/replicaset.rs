@@ -19,11 +19,11 @@ use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec, ReplicationController};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kube::runtime::reflector::{ObjectRef, Store};
-use kube::runtime::watcher;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use crate::appsutil::{self, Change, Events, WorkQueue};
+use crate::stores;
 use crate::{Error, Result};
 
 /// Most pods created or deleted in one sync (upstream's BurstReplicas).
@@ -225,21 +225,23 @@ impl Ctx {
 /// Runs the ReplicaSet and ReplicationController controllers, each with its own identity, over
 /// one shared pod informer (watched with the ReplicaSet controller's identity, as upstream's
 /// controllers share informers).
-pub async fn run_replica_controllers(rs_client: kube::Client, rc_client: kube::Client) {
-    let mut tasks = appsutil::Tasks::default();
+pub async fn run_replica_controllers(informers: stores::Informers, rs_client: kube::Client, rc_client: kube::Client) {
     let (rs_tx, rs_rx) = tokio::sync::mpsc::unbounded_channel::<Arc<Pod>>();
     let (rc_tx, rc_rx) = tokio::sync::mpsc::unbounded_channel::<Arc<Pod>>();
-    let pods = appsutil::informer(&mut tasks, Api::<Pod>::all(rs_client.clone()), watcher::Config::default(), move |c: Change<'_, Pod>| {
+    let pods = informers.subscribe(move |c: Change<'_, Pod>| {
         if let Change::Apply(p) | Change::Delete(p) = c {
             let p = Arc::new(p.clone());
             let _ = rs_tx.send(p.clone());
             let _ = rc_tx.send(p);
         }
     });
-    futures::join!(run(rs_client, Kind::ReplicaSet, pods.clone(), rs_rx), run(rc_client, Kind::ReplicationController, pods, rc_rx));
+    futures::join!(
+        run(&informers, rs_client, Kind::ReplicaSet, pods.clone(), rs_rx),
+        run(&informers, rc_client, Kind::ReplicationController, pods, rc_rx)
+    );
 }
 
-async fn run(client: kube::Client, kind: Kind, pods: Store<Pod>, mut rx: tokio::sync::mpsc::UnboundedReceiver<Arc<Pod>>) {
+async fn run(informers: &stores::Informers, client: kube::Client, kind: Kind, pods: Store<Pod>, mut rx: tokio::sync::mpsc::UnboundedReceiver<Arc<Pod>>) {
     let mut tasks = appsutil::Tasks::default();
     let queue: Arc<WorkQueue<Key>> = Arc::new(WorkQueue::new());
     let q = queue.clone();
@@ -250,7 +252,7 @@ async fn run(client: kube::Client, kind: Kind, pods: Store<Pod>, mut rx: tokio::
     let owners = match kind {
         Kind::ReplicaSet => {
             let h = owner_handler.clone();
-            Owners::Rs(appsutil::informer(&mut tasks, Api::<ReplicaSet>::all(client.clone()), watcher::Config::default(), move |c: Change<'_, ReplicaSet>| {
+            Owners::Rs(informers.subscribe(move |c: Change<'_, ReplicaSet>| {
                 h(match c {
                     Change::Apply(o) => Change::Apply(&o.metadata),
                     Change::Delete(o) => Change::Delete(&o.metadata),
@@ -260,18 +262,13 @@ async fn run(client: kube::Client, kind: Kind, pods: Store<Pod>, mut rx: tokio::
         }
         Kind::ReplicationController => {
             let h = owner_handler.clone();
-            Owners::Rc(appsutil::informer(
-                &mut tasks,
-                Api::<ReplicationController>::all(client.clone()),
-                watcher::Config::default(),
-                move |c: Change<'_, ReplicationController>| {
-                    h(match c {
-                        Change::Apply(o) => Change::Apply(&o.metadata),
-                        Change::Delete(o) => Change::Delete(&o.metadata),
-                        Change::Synced => Change::Synced,
-                    })
-                },
-            ))
+            Owners::Rc(informers.subscribe(move |c: Change<'_, ReplicationController>| {
+                h(match c {
+                    Change::Apply(o) => Change::Apply(&o.metadata),
+                    Change::Delete(o) => Change::Delete(&o.metadata),
+                    Change::Synced => Change::Synced,
+                })
+            }))
         }
     };
     // pods map to their controller, or (orphans) to every owner whose selector matches

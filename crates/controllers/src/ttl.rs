@@ -35,10 +35,11 @@ pub fn ttl_of(step: usize) -> u32 {
 }
 
 /// Runs the TTL controller until the process ends.
-pub async fn run(informers: kube::Client, client: kube::Client) {
+pub async fn run(informers: stores::Informers, client: kube::Client) {
     let wake = Wake::new();
-    let nodes = stores::watch(Api::<Node>::all(informers), &wake);
-    let _ = nodes.wait_until_ready().await;
+    // a node matters when it comes, goes or its annotation changes (not at each status update)
+    let nodes = informers.subscribe::<Node, _>(stores::wake_on_change(&wake, |n: &Node| n.metadata.annotations.as_ref().and_then(|a| a.get(ANNOTATION).cloned())));
+    stores::ready(&nodes).await;
     let api: Api<Node> = Api::all(client);
     let mut step = 0usize;
     loop {

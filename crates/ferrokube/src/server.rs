@@ -145,15 +145,17 @@ impl ControllerManager {
 
     /// Runs every controller until this future is dropped (which stops them all).
     async fn run(self) {
+        // one watch per kind for every controller below (dropped with them when leadership ends)
+        let shared = controllers::stores::Informers::new(self.informers.clone());
         let mut set = tokio::task::JoinSet::new();
         set.spawn(controllers::namespace::run(self.client("namespace-controller")));
         set.spawn(controllers::serviceaccount::run_service_accounts(self.informers.clone(), self.client("service-account-controller")));
         set.spawn(controllers::resourcequota::run(self.client("resourcequota-controller")));
         set.spawn(controllers::tokencleaner::run(self.client("token-cleaner")));
-        set.spawn(controllers::replicaset::run_replica_controllers(self.client("replicaset-controller"), self.client("replication-controller")));
-        set.spawn(controllers::deployment::run(self.client("deployment-controller")));
+        set.spawn(controllers::replicaset::run_replica_controllers(shared.clone(), self.client("replicaset-controller"), self.client("replication-controller")));
+        set.spawn(controllers::deployment::run(shared.clone(), self.client("deployment-controller")));
         set.spawn(controllers::garbagecollector::run(self.client("generic-garbage-collector")));
-        set.spawn(controllers::podgc::run(self.client("pod-garbage-collector"), self.terminated_pod_gc_threshold));
+        set.spawn(controllers::podgc::run(shared.clone(), self.client("pod-garbage-collector"), self.terminated_pod_gc_threshold));
         set.spawn(controllers::tokens::run(self.informers.clone(), self.sa_key.clone(), self.ca_pem.clone()));
         set.spawn(controllers::clusterroleaggregation::run(self.client("clusterrole-aggregation-controller")));
         set.spawn(controllers::persistentvolume::run(self.client("persistent-volume-binder")));
@@ -172,13 +174,13 @@ impl ControllerManager {
             self.ca_pem.clone(),
         ));
         let n = self.nodes;
-        set.spawn(controllers::nodeipam::run(self.informers.clone(), self.client("node-controller"), n.cluster_cidr, n.node_cidr_mask_size));
-        set.spawn(controllers::nodelifecycle::run(self.informers.clone(), self.client("node-controller"), n.timing));
-        set.spawn(controllers::endpoints::run(self.informers.clone(), self.client("endpoint-controller")));
-        set.spawn(controllers::endpointslice::run(self.informers.clone(), self.client("endpointslice-controller")));
-        set.spawn(controllers::disruption::run(self.informers.clone(), self.client("disruption-controller")));
-        set.spawn(controllers::podautoscaler::run(self.informers.clone(), self.client("horizontal-pod-autoscaler")));
-        set.spawn(controllers::ttl::run(self.informers.clone(), self.client("ttl-controller")));
+        set.spawn(controllers::nodeipam::run(shared.clone(), self.client("node-controller"), n.cluster_cidr, n.node_cidr_mask_size));
+        set.spawn(controllers::nodelifecycle::run(shared.clone(), self.client("node-controller"), n.timing));
+        set.spawn(controllers::endpoints::run(shared.clone(), self.client("endpoint-controller")));
+        set.spawn(controllers::endpointslice::run(shared.clone(), self.client("endpointslice-controller")));
+        set.spawn(controllers::disruption::run(shared.clone(), self.client("disruption-controller")));
+        set.spawn(controllers::podautoscaler::run(shared.clone(), self.client("horizontal-pod-autoscaler")));
+        set.spawn(controllers::ttl::run(shared.clone(), self.client("ttl-controller")));
         set.spawn(controllers::job::run(self.client("job-controller")));
         set.spawn(controllers::cronjob::run(self.client("cronjob-controller")));
         set.spawn(controllers::statefulset::run(self.client("statefulset-controller")));

@@ -157,6 +157,13 @@ async fn tables_partial_metadata_and_discovery() {
     assert_eq!(l["kind"], "PartialObjectMetadataList");
     assert!(l["items"][0]["metadata"]["name"].is_string());
     assert!(l["items"][0].get("spec").is_none());
+    // a metadata-only watch: each event's object is the metadata alone
+    let r = call(&c, Method::GET, "/api/v1/namespaces?watch=1&timeoutSeconds=1", &[("accept", "application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io")], Vec::new()).await;
+    let events: Vec<Value> = String::from_utf8_lossy(&r.body).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let default = events.iter().find(|e| e["object"]["metadata"]["name"] == "default").unwrap_or_else(|| panic!("{events:?}"));
+    assert_eq!((default["type"].as_str(), default["object"]["kind"].as_str(), default["object"]["apiVersion"].as_str()), (Some("ADDED"), Some("PartialObjectMetadata"), Some("meta.k8s.io/v1")));
+    assert!(default["object"].get("spec").is_none() && default["object"].get("status").is_none(), "{default}");
+    assert!(default["object"]["metadata"]["uid"].is_string());
 
     // aggregated discovery v2 with its exact content type
     let acc = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json";

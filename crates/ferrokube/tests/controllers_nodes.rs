@@ -511,3 +511,74 @@ fn deployment_pods_move_off_a_lost_node() {
     let evicted = get(&s, &["get", "events", "--field-selector", "reason=TaintManagerEviction", "-o", "jsonpath={.items[*].message}"]);
     assert!(evicted.contains("Marking for deletion Pod default/app-"), "{evicted}");
 }
+
+/// The controller-manager's shared informers: one watch per kind however many controllers
+/// subscribe; every subscriber gets every change, and one joining late first gets the objects
+/// the informer holds (then `Synced`), as upstream's shared informers replay their cache.
+#[test]
+fn shared_informers_fan_out_on_one_watch() {
+    use controllers::stores::{Change, Informers, Wake};
+    use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+    use std::sync::Mutex;
+
+    type Seen = Arc<Mutex<Vec<String>>>;
+    fn recorder(seen: &Seen) -> impl Fn(Change<'_, ConfigMap>) + Send + 'static {
+        let seen = seen.clone();
+        move |c| {
+            let entry = match c {
+                Change::Apply(o) => format!("apply {}", o.metadata.name.as_deref().unwrap_or("")),
+                Change::Delete(o) => format!("delete {}", o.metadata.name.as_deref().unwrap_or("")),
+                Change::Synced => "synced".to_string(),
+            };
+            seen.lock().unwrap().push(entry);
+        }
+    }
+    fn has(seen: &Seen, entry: &str) -> bool {
+        seen.lock().unwrap().iter().any(|e| e == entry)
+    }
+
+    let s = Server::start();
+    s.ok(&["create", "namespace", "inf"]);
+    s.ok(&["create", "configmap", "one", "-n", "inf"]);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let informers = rt.block_on(async { Informers::new(s.client().await) });
+    let (first, late): (Seen, Seen) = Default::default();
+    let store = rt.block_on(async {
+        let store = informers.subscribe(recorder(&first));
+        controllers::stores::ready(&store).await;
+        store
+    });
+    wait_for(&s, Duration::from_secs(10), "the first subscriber's list", || has(&first, "apply one") && has(&first, "synced"));
+    // a late subscriber: the informer's objects now, then its changes; no second watch
+    let wake = Wake::new();
+    let (late_store, woken) = rt.block_on(async {
+        let late_store = informers.subscribe(recorder(&late));
+        let woken = informers.watch::<ConfigMap>(&wake);
+        (late_store, woken)
+    });
+    assert!(has(&late, "apply one") && has(&late, "synced"), "replayed to the late subscriber: {:?}", late.lock().unwrap());
+    assert_eq!(informers.watches_started(), 1, "one watch for three subscribers");
+    assert_eq!(woken.state().len(), late_store.state().len());
+    s.ok(&["create", "configmap", "two", "-n", "inf"]);
+    s.ok(&["delete", "configmap", "one", "-n", "inf"]);
+    for seen in [&first, &late] {
+        wait_for(&s, Duration::from_secs(10), "both subscribers see the changes", || has(seen, "apply two") && has(seen, "delete one"));
+    }
+    let t = Instant::now();
+    rt.block_on(wake.wait(Duration::from_secs(10), Duration::ZERO));
+    assert!(t.elapsed() < Duration::from_secs(5), "the Wake subscriber was woken");
+    let names = |st: &kube::runtime::reflector::Store<ConfigMap>| {
+        let mut v: Vec<String> = st.state().iter().filter(|c| c.metadata.namespace.as_deref() == Some("inf") && c.metadata.name.as_deref() != Some("kube-root-ca.crt")).filter_map(|c| c.metadata.name.clone()).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names(&store), vec!["two".to_string()], "one store, shared");
+    assert_eq!(names(&late_store), vec!["two".to_string()]);
+    // another kind is another watch; every task waiting for its first list is released
+    let (a, b) = rt.block_on(async { (informers.watch::<Secret>(&wake), informers.watch::<Secret>(&Wake::new())) });
+    assert_eq!(informers.watches_started(), 2);
+    rt.block_on(async {
+        let both = async { tokio::join!(controllers::stores::ready(&a), controllers::stores::ready(&b)) };
+        tokio::time::timeout(Duration::from_secs(10), both).await.expect("both waiters see the first list");
+    });
+}

@@ -348,6 +348,9 @@ fn pod_binding_eviction_and_graceful_deletion() {
     let binding = s.file("binding.json", r#"{"apiVersion":"v1","kind":"Binding","metadata":{"name":"bound"},"target":{"apiVersion":"v1","kind":"Node","name":"node-a"}}"#);
     s.ok(&["create", "--raw", "/api/v1/namespaces/default/pods/bound/binding", "-f", &binding]);
     assert_eq!(s.ok(&["get", "pod", "bound", "-o", "jsonpath={.spec.nodeName}"]), "node-a");
+    // as upstream's BindingREST (a direct storage update), the binding adds no managedFields entry
+    let managed = s.ok(&["get", "pod", "bound", "--show-managed-fields", "-o", "jsonpath={range .metadata.managedFields[*]}{.manager}/{.subresource};{end}"]);
+    assert!(!managed.is_empty() && !managed.contains("binding"), "{managed}");
     let err = s.fails(&["create", "--raw", "/api/v1/namespaces/default/pods/bound/binding", "-f", &binding]);
     assert!(err.contains("already assigned to node"), "{err}");
     // a pod on a node waits for its kubelet: the grace period is recorded, the pod stays
