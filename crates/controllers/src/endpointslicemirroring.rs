@@ -16,17 +16,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
 use k8s_openapi::api::core::v1::{EndpointAddress, Endpoints, Service};
 use k8s_openapi::api::discovery::v1::{Endpoint, EndpointConditions, EndpointPort, EndpointSlice};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use kube::api::{Api, DeleteParams, PostParams};
-use kube::runtime::reflector::{self, Store};
-use kube::runtime::{WatchStreamExt, watcher};
-use kube::{Resource, ResourceExt};
-use tokio::sync::Notify;
+use kube::ResourceExt;
 
 use crate::endpointslice::{MANAGED_BY_LABEL, PortGroup, SERVICE_NAME_LABEL, chunk, plan};
+use crate::stores::{self, Informers, Wake};
 
 /// This controller's value of the managed-by label.
 pub const MANAGED_BY: &str = "endpointslicemirroring-controller.k8s.io";
@@ -108,41 +105,20 @@ fn labels(ep: &Endpoints) -> BTreeMap<String, String> {
     l
 }
 
-fn watch<K>(api: Api<K>, wake: Arc<Notify>) -> Store<K>
-where
-    K: Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
-    K::DynamicType: Default + Eq + std::hash::Hash + Clone + Send + Sync,
-{
-    let (reader, writer) = reflector::store();
-    let stream = reflector::reflector(writer, watcher(api, watcher::Config::default()).default_backoff());
-    tokio::spawn(async move {
-        stream
-            .for_each(|ev| {
-                if let Err(e) = &ev {
-                    tracing::debug!(error = %e, "endpointslice mirroring watch");
-                }
-                wake.notify_one();
-                async {}
-            })
-            .await;
-    });
-    reader
-}
-
-/// Runs the controller with its own identity until the process ends.
-pub async fn run(client: kube::Client) {
-    let wake = Arc::new(Notify::new());
-    let endpoints = watch(Api::<Endpoints>::all(client.clone()), wake.clone());
-    let services = watch(Api::<Service>::all(client.clone()), wake.clone());
-    let slices = watch(Api::<EndpointSlice>::all(client.clone()), wake.clone());
-    let _ = endpoints.wait_until_ready().await;
-    let _ = services.wait_until_ready().await;
-    let _ = slices.wait_until_ready().await;
+/// Runs the controller with its own identity (reading the shared informers) until the process
+/// ends.
+pub async fn run(informers: Informers, client: kube::Client) {
+    let wake = Wake::new();
+    let endpoints = informers.watch::<Endpoints>(&wake);
+    let services = informers.watch::<Service>(&wake);
+    let slices = informers.watch::<EndpointSlice>(&wake);
+    stores::ready(&endpoints).await;
+    stores::ready(&services).await;
+    stores::ready(&slices).await;
     loop {
         let retry = sync(&client, &endpoints.state(), &services.state(), &slices.state()).await;
         let timeout = if retry { Duration::from_secs(1) } else { Duration::from_secs(60) };
-        let _ = tokio::time::timeout(timeout, wake.notified()).await;
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        wake.wait(timeout, Duration::from_millis(20)).await;
     }
 }
 
@@ -175,7 +151,7 @@ async fn sync(client: &kube::Client, endpoints: &[Arc<Endpoints>], services: &[A
     for s in ours.into_values().flatten() {
         let api: Api<EndpointSlice> = Api::namespaced(client.clone(), &s.namespace().unwrap_or_default());
         if let Err(e) = api.delete(&s.name_any(), &DeleteParams::default()).await
-            && !crate::stores::not_found(&e)
+            && !stores::not_found(&e)
         {
             retry = true;
         }
@@ -217,7 +193,7 @@ async fn mirror(client: &kube::Client, ep: &Endpoints, existing: Vec<EndpointSli
         for i in deletes {
             match api.delete(&mine[i].name_any(), &DeleteParams::default()).await {
                 Ok(_) => {}
-                Err(e) if crate::stores::not_found(&e) => {}
+                Err(e) if stores::not_found(&e) => {}
                 Err(e) => return Err(e),
             }
         }

@@ -17,20 +17,19 @@
 //!   here can delete — upstream's message).
 //!
 //! It must not provision, delete or recycle storage: no volume plugin runs in this process.
-//! Every pass works from watched caches; a write that conflicts is redone on the next pass.
+//! Every pass works from the shared informers' caches; a write that conflicts is redone on the
+//! next pass.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
 use k8s_openapi::api::core::v1::{ObjectReference, PersistentVolume, PersistentVolumeClaim, PersistentVolumeClaimStatus, PersistentVolumeStatus};
 use k8s_openapi::api::storage::v1::StorageClass;
 use kube::api::{Api, PostParams};
-use kube::runtime::reflector::{self, Store};
-use kube::runtime::{WatchStreamExt, watcher};
-use kube::{Resource, ResourceExt};
-use tokio::sync::Notify;
+use kube::ResourceExt;
+
+use crate::stores::{self, Informers, Wake};
 
 
 /// Annotation: the claim's binding is complete.
@@ -120,49 +119,25 @@ struct Ctl {
     told: std::sync::Mutex<HashMap<String, String>>,
 }
 
-fn watch<K>(api: Api<K>, wake: Arc<Notify>) -> Store<K>
-where
-    K: Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
-    K::DynamicType: Default + Eq + std::hash::Hash + Clone + Send + Sync,
-{
-    let (reader, writer) = reflector::store();
-    let stream = reflector::reflector(writer, watcher(api, watcher::Config::default()).default_backoff());
-    tokio::spawn(async move {
-        stream
-            .for_each(|ev| {
-                if let Err(e) = &ev {
-                    tracing::debug!(error = %e, "persistent volume binder watch");
-                }
-                wake.notify_one();
-                async {}
-            })
-            .await;
-    });
-    reader
-}
-
-/// Runs the binder with its own identity until the process ends.
-pub async fn run(client: kube::Client) {
-    let wake = Arc::new(Notify::new());
-    let pvs = watch(Api::<PersistentVolume>::all(client.clone()), wake.clone());
-    let pvcs = watch(Api::<PersistentVolumeClaim>::all(client.clone()), wake.clone());
-    let classes = watch(Api::<StorageClass>::all(client.clone()), wake.clone());
-    for ready in [pvs.wait_until_ready().await.is_ok(), pvcs.wait_until_ready().await.is_ok(), classes.wait_until_ready().await.is_ok()] {
-        if !ready {
-            tracing::warn!("persistent volume binder: a cache never filled");
-        }
-    }
+/// Runs the binder with its own identity (reading the shared informers) until the process ends.
+pub async fn run(informers: Informers, client: kube::Client) {
+    let wake = Wake::new();
+    let pvs = informers.watch::<PersistentVolume>(&wake);
+    let pvcs = informers.watch::<PersistentVolumeClaim>(&wake);
+    let classes = informers.watch::<StorageClass>(&wake);
+    stores::ready(&pvs).await;
+    stores::ready(&pvcs).await;
+    stores::ready(&classes).await;
     let ctl = Ctl {
         pvs: Api::all(client.clone()),
-        rec: crate::stores::recorder(&client, "persistentvolume-controller"),
+        rec: stores::recorder(&client, "persistentvolume-controller"),
         client,
         told: std::sync::Mutex::new(HashMap::new()),
     };
     loop {
         sync(&ctl, &pvs.state(), &pvcs.state(), &classes.state()).await;
-        let _ = tokio::time::timeout(RESYNC, wake.notified()).await;
-        // let a burst of changes settle
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        // a change (after a burst settles), or the periodic pass
+        wake.wait(RESYNC, Duration::from_millis(50)).await;
     }
 }
 
@@ -176,7 +151,7 @@ async fn sync(ctl: &Ctl, pvs: &[Arc<PersistentVolume>], pvcs: &[Arc<PersistentVo
             continue;
         }
         if let Err(e) = sync_claim(ctl, pvc, &by_name, &classes, &mut taken).await {
-            tracing::debug!(claim = %crate::stores::key(pvc.as_ref()), error = %e, "binding");
+            tracing::debug!(claim = %stores::key(pvc.as_ref()), error = %e, "binding");
         }
     }
     let claims: HashMap<(String, String), &PersistentVolumeClaim> =
@@ -203,7 +178,7 @@ async fn tell(ctl: &Ctl, pvc: &PersistentVolumeClaim, warning: bool, reason: &st
     if before.as_deref() == Some(said.as_str()) {
         return;
     }
-    crate::stores::event(&ctl.rec, pvc, warning, reason, message).await;
+    stores::event(&ctl.rec, pvc, warning, reason, message).await;
 }
 
 async fn sync_claim(
@@ -219,7 +194,7 @@ async fn sync_claim(
             None => {
                 if phase_pvc(pvc) == "Bound" {
                     set_claim_phase(ctl, pvc, "Lost", None).await?;
-                    crate::stores::event(&ctl.rec, pvc, true, "ClaimLost", "Bound claim has lost its PersistentVolume. Data on the volume is lost!".into()).await;
+                    stores::event(&ctl.rec, pvc, true, "ClaimLost", "Bound claim has lost its PersistentVolume. Data on the volume is lost!".into()).await;
                 }
                 Ok(())
             }
@@ -320,7 +295,7 @@ async fn bind(ctl: &Ctl, pv: &PersistentVolume, pvc: &PersistentVolumeClaim) -> 
         let first = status.phase.as_deref() != Some("Bound");
         set_claim_phase(ctl, &claim, "Bound", Some(&volume)).await?;
         if first {
-            tracing::info!(claim = %crate::stores::key(pvc), volume = %volume.name_any(), "claim bound");
+            tracing::info!(claim = %stores::key(pvc), volume = %volume.name_any(), "claim bound");
         }
     }
     if let Ok(mut t) = ctl.told.lock() {
@@ -385,7 +360,7 @@ async fn sync_volume(ctl: &Ctl, pv: &PersistentVolume, claims: &HashMap<(String,
     }
     set_volume_phase(ctl, pv, phase, message.clone()).await?;
     if phase == "Failed" {
-        crate::stores::event(&ctl.rec, pv, true, "VolumeFailedDelete", message.unwrap_or_default()).await;
+        stores::event(&ctl.rec, pv, true, "VolumeFailedDelete", message.unwrap_or_default()).await;
     }
     Ok(())
 }

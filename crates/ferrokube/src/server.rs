@@ -158,8 +158,8 @@ impl ControllerManager {
         set.spawn(controllers::podgc::run(shared.clone(), self.client("pod-garbage-collector"), self.terminated_pod_gc_threshold));
         set.spawn(controllers::tokens::run(self.informers.clone(), self.sa_key.clone(), self.ca_pem.clone()));
         set.spawn(controllers::clusterroleaggregation::run(self.client("clusterrole-aggregation-controller")));
-        set.spawn(controllers::persistentvolume::run(self.client("persistent-volume-binder")));
-        set.spawn(controllers::endpointslicemirroring::run(self.client("endpointslicemirroring-controller")));
+        set.spawn(controllers::persistentvolume::run(shared.clone(), self.client("persistent-volume-binder")));
+        set.spawn(controllers::endpointslicemirroring::run(shared.clone(), self.client("endpointslicemirroring-controller")));
         set.spawn(controllers::csrapproving::run_node_client_approver(self.client("certificate-controller")));
         set.spawn(controllers::csrapproving::run_kubelet_serving_approver(self.client("kubelet-serving-approver")));
         match pki::Ca::from_pem((*self.ca).clone()) {
