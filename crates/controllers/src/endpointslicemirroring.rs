@@ -12,9 +12,9 @@
 //!
 //! It must not touch slices other controllers manage (those of Services with selectors).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::{EndpointAddress, Endpoints, Service};
 use k8s_openapi::api::discovery::v1::{Endpoint, EndpointConditions, EndpointPort, EndpointSlice};
@@ -31,6 +31,8 @@ pub const MANAGED_BY: &str = "endpointslicemirroring-controller.k8s.io";
 pub const SKIP_MIRROR: &str = "endpointslice.kubernetes.io/skip-mirror";
 /// Endpoints used for leader election (never mirrored).
 const LEADER_ANNOTATION: &str = "control-plane.alpha.kubernetes.io/leader";
+/// How long created slices may stay unseen by the cache before the Endpoints are synced anyway.
+const EXPECTATION_TIMEOUT: Duration = Duration::from_secs(10);
 /// Endpoints per mirrored slice (upstream's `--mirroring-max-endpoints-per-subset`).
 pub const MAX_PER_SLICE: usize = 1000;
 
@@ -66,7 +68,14 @@ pub fn desired(ep: &Endpoints) -> BTreeMap<&'static str, Vec<PortGroup>> {
             .ports
             .iter()
             .flatten()
-            .map(|p| EndpointPort { name: p.name.clone(), port: Some(p.port), protocol: p.protocol.clone().or(Some("TCP".into())), app_protocol: p.app_protocol.clone() })
+            // as the API stores them (name "" and protocol TCP when unset), so that an unchanged
+            // slice compares equal and is left alone
+            .map(|p| EndpointPort {
+                name: Some(p.name.clone().unwrap_or_default()),
+                port: Some(p.port),
+                protocol: p.protocol.clone().or(Some("TCP".into())),
+                app_protocol: p.app_protocol.clone(),
+            })
             .collect();
         ports.sort_by(|a, b| (&a.name, a.port).cmp(&(&b.name, b.port)));
         let all = subset.addresses.iter().flatten().map(|a| (a, true)).chain(subset.not_ready_addresses.iter().flatten().map(|a| (a, false)));
@@ -115,15 +124,24 @@ pub async fn run(informers: Informers, client: kube::Client) {
     stores::ready(&endpoints).await;
     stores::ready(&services).await;
     stores::ready(&slices).await;
+    // slices this controller created that the cache may not show yet (upstream's expectations):
+    // until it does, their Endpoints are left alone, or a second pass would create them again
+    let mut created: HashMap<String, (Instant, BTreeSet<String>)> = HashMap::new();
     loop {
-        let retry = sync(&client, &endpoints.state(), &services.state(), &slices.state()).await;
+        let retry = sync(&client, &endpoints.state(), &services.state(), &slices.state(), &mut created).await;
         let timeout = if retry { Duration::from_secs(1) } else { Duration::from_secs(60) };
         wake.wait(timeout, Duration::from_millis(20)).await;
     }
 }
 
 /// One pass; true when something failed and should be tried again soon.
-async fn sync(client: &kube::Client, endpoints: &[Arc<Endpoints>], services: &[Arc<Service>], slices: &[Arc<EndpointSlice>]) -> bool {
+async fn sync(
+    client: &kube::Client,
+    endpoints: &[Arc<Endpoints>],
+    services: &[Arc<Service>],
+    slices: &[Arc<EndpointSlice>],
+    created: &mut HashMap<String, (Instant, BTreeSet<String>)>,
+) -> bool {
     let key = |ns: Option<&String>, name: &str| format!("{}/{name}", ns.map(String::as_str).unwrap_or(""));
     let svcs: BTreeMap<String, &Service> = services.iter().map(|s| (key(s.metadata.namespace.as_ref(), &s.name_any()), s.as_ref())).collect();
     let mut ours: BTreeMap<String, Vec<EndpointSlice>> = BTreeMap::new();
@@ -142,9 +160,23 @@ async fn sync(client: &kube::Client, endpoints: &[Arc<Endpoints>], services: &[A
             continue;
         }
         let existing = ours.remove(&k).unwrap_or_default();
-        if let Err(e) = mirror(client, ep, existing).await {
-            tracing::debug!(endpoints = %k, error = %e, "mirroring");
-            retry = true;
+        if let Some((at, names)) = created.get(&k) {
+            let seen: BTreeSet<String> = existing.iter().map(|s| s.name_any()).collect();
+            if !names.is_subset(&seen) && at.elapsed() < EXPECTATION_TIMEOUT {
+                retry = true;
+                continue;
+            }
+            created.remove(&k);
+        }
+        match mirror(client, ep, existing).await {
+            Ok(names) if !names.is_empty() => {
+                created.insert(k, (Instant::now(), names));
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::debug!(endpoints = %k, error = %e, "mirroring");
+                retry = true;
+            }
         }
     }
     // what is left mirrors nothing any more
@@ -159,7 +191,9 @@ async fn sync(client: &kube::Client, endpoints: &[Arc<Endpoints>], services: &[A
     retry
 }
 
-async fn mirror(client: &kube::Client, ep: &Endpoints, existing: Vec<EndpointSlice>) -> Result<(), kube::Error> {
+/// Makes the Endpoints' slices match them; returns the names of the slices it created.
+async fn mirror(client: &kube::Client, ep: &Endpoints, existing: Vec<EndpointSlice>) -> Result<BTreeSet<String>, kube::Error> {
+    let mut made = BTreeSet::new();
     let ns = ep.namespace().unwrap_or_default();
     let api: Api<EndpointSlice> = Api::namespaced(client.clone(), &ns);
     let (labels, owner) = (labels(ep), owner(ep));
@@ -188,7 +222,7 @@ async fn mirror(client: &kube::Client, ep: &Endpoints, existing: Vec<EndpointSli
             s.metadata.namespace = Some(ns.clone());
             s.metadata.labels = Some(labels.clone());
             s.metadata.owner_references = Some(vec![owner.clone()]);
-            api.create(&PostParams::default(), &s).await?;
+            made.insert(api.create(&PostParams::default(), &s).await?.name_any());
         }
         for i in deletes {
             match api.delete(&mine[i].name_any(), &DeleteParams::default()).await {
@@ -198,7 +232,7 @@ async fn mirror(client: &kube::Client, ep: &Endpoints, existing: Vec<EndpointSli
             }
         }
     }
-    Ok(())
+    Ok(made)
 }
 
 #[cfg(test)]
@@ -225,7 +259,7 @@ mod tests {
         let web = v4.iter().find(|(p, _)| p[0].port == Some(8080)).unwrap();
         let ready: Vec<(String, bool)> = web.1.iter().map(|e| (e.addresses[0].clone(), e.conditions.as_ref().unwrap().ready.unwrap())).collect();
         assert_eq!(ready, [("10.0.0.1".to_string(), true), ("10.0.0.2".to_string(), false), ("10.0.0.3".to_string(), true)]);
-        assert_eq!(web.0[0].protocol.as_deref(), Some("TCP"), "protocol defaults to TCP");
+        assert_eq!((web.0[0].name.as_deref(), web.0[0].protocol.as_deref()), (Some(""), Some("TCP")), "defaulted as the API stores them");
         assert_eq!(d["IPv6"][0].1[0].addresses, ["fd00::1"]);
         // large subsets are split
         let many: Vec<serde_json::Value> = (0..2500).map(|i| serde_json::json!({"ip": format!("10.1.{}.{}", i / 250, i % 250)})).collect();

@@ -32,6 +32,11 @@ fn endpoints_of_a_selectorless_service_are_mirrored() {
     s.ok_stdin(&["apply", "-f", "-"], manifests);
     eventually(Duration::from_secs(20), "the mirrored slice", || mirrored(&s, "external").contains("192.0.2.12"));
     assert_eq!(mirrored(&s, "external"), "IPv4|8080|192.0.2.10=true 192.0.2.11=true 192.0.2.12=false |Endpoints");
+    // an unchanged mirror is left alone (not rewritten or recreated pass after pass)
+    let name_rv = |s: &Server| s.ok(&["get", "endpointslices", "-l", &format!("{MIRROR},kubernetes.io/service-name=external"), "-o", "jsonpath={.items[*].metadata.name}/{.items[*].metadata.resourceVersion}"]);
+    let before = name_rv(&s);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(name_rv(&s), before, "the mirror churned");
 
     // changes follow
     s.ok(&["patch", "endpoints", "external", "--type=json", "-p", r#"[{"op":"replace","path":"/subsets/0/addresses","value":[{"ip":"192.0.2.20"}]}]"#]);
