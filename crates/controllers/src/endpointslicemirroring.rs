@@ -198,7 +198,7 @@ async fn mirror(client: &kube::Client, ep: &Endpoints, existing: Vec<EndpointSli
     let api: Api<EndpointSlice> = Api::namespaced(client.clone(), &ns);
     let (labels, owner) = (labels(ep), owner(ep));
     let want = desired(ep);
-    let families: BTreeSet<&str> = want.keys().copied().chain(existing.iter().map(|s| if s.address_type == "IPv6" { "IPv6" } else { "IPv4" })).collect();
+    let families: BTreeSet<&str> = want.keys().copied().chain(existing.iter().map(|s| s.address_type.as_str())).collect();
     for fam in families {
         let mine: Vec<EndpointSlice> = existing.iter().filter(|s| s.address_type == fam).cloned().collect();
         let (updates, creates, deletes) = plan(&mine, want.get(fam).cloned().unwrap_or_default());

@@ -196,7 +196,7 @@ async fn dial(api: &Api, to: &KubeletAddress, url: &str) -> ApiResult<KubeletStr
         Err(_) => ServerName::try_from(to.host.clone()).map_err(|e| fail(&e))?,
     };
     let connector = tokio_rustls::TlsConnector::from(Arc::new(tls_client(api)?));
-    let addr = if to.host.contains(':') { format!("[{}]:{}", to.host, to.port) } else { format!("{}:{}", to.host, to.port) };
+    let addr = authority(to);
     let tcp = tokio::time::timeout(std::time::Duration::from_secs(30), tokio::net::TcpStream::connect(&addr))
         .await
         .map_err(|_| fail(&format_args!("dial tcp {addr}: i/o timeout")))?
